@@ -1,0 +1,106 @@
+//! The cache's SQLite schema and its versioned migrations.
+//!
+//! Each migration runs once, in order, inside one transaction together with the bump of
+//! `PRAGMA user_version`, so a cache is always at exactly one known version. A cache written
+//! by a newer Rowtrail is refused rather than misread.
+
+use rusqlite::Connection;
+
+use super::CacheError;
+
+/// Migrations, oldest first; `user_version` is the number applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: sources, checkpoints, transactions and events.
+    r#"
+    CREATE TABLE sources (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        kind        TEXT NOT NULL,
+        config      TEXT NOT NULL,          -- JSON, never a secret
+        created_us  INTEGER NOT NULL
+    );
+    -- Where each source resumes. Updated in the same SQLite transaction as the events it covers.
+    CREATE TABLE checkpoints (
+        source_id    INTEGER PRIMARY KEY REFERENCES sources(id) ON DELETE CASCADE,
+        position     TEXT NOT NULL,
+        position_num INTEGER NOT NULL,
+        updated_us   INTEGER NOT NULL
+    );
+    CREATE TABLE tables (
+        id          INTEGER PRIMARY KEY,
+        source_id   INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        schema_name TEXT NOT NULL,
+        table_name  TEXT NOT NULL,
+        UNIQUE (source_id, schema_name, table_name)
+    );
+    -- One row per distinct shape of a table; events are read against the shape they were written with.
+    CREATE TABLE relations (
+        id        INTEGER PRIMARY KEY,
+        table_id  INTEGER NOT NULL REFERENCES tables(id) ON DELETE CASCADE,
+        columns   TEXT NOT NULL,            -- JSON [{name, type, key}]
+        UNIQUE (table_id, columns)
+    );
+    CREATE TABLE transactions (
+        id           INTEGER PRIMARY KEY,
+        source_id    INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        txid         TEXT NOT NULL,
+        position     TEXT NOT NULL,
+        position_num INTEGER NOT NULL,
+        committed_us INTEGER NOT NULL,
+        context      TEXT,                  -- JSON object (actor, reason, endpoint, …) or NULL
+        event_count  INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX transactions_position ON transactions (source_id, position_num);
+    CREATE INDEX transactions_time ON transactions (committed_us);
+    CREATE INDEX transactions_txid ON transactions (txid);
+    -- Images are JSON arrays aligned with the relation's columns: a string is the value's
+    -- text form, null is SQL NULL, false is "not sent and not inferable".
+    CREATE TABLE events (
+        id          INTEGER PRIMARY KEY,
+        txn_id      INTEGER NOT NULL REFERENCES transactions(id) ON DELETE CASCADE,
+        table_id    INTEGER NOT NULL,
+        relation_id INTEGER NOT NULL,
+        op          INTEGER NOT NULL,       -- 1 insert, 2 update, 3 delete, 4 truncate
+        record_key  TEXT NOT NULL,          -- JSON array of the key values
+        old_key     TEXT,                   -- set when an update changed the key
+        before      TEXT,
+        after       TEXT,
+        inferred    TEXT                    -- JSON array of column names filled from an earlier version
+    );
+    CREATE INDEX events_record ON events (table_id, record_key, id);
+    CREATE INDEX events_old_key ON events (table_id, old_key) WHERE old_key IS NOT NULL;
+    CREATE INDEX events_truncate ON events (table_id) WHERE op = 4;
+    CREATE INDEX events_txn ON events (txn_id);
+    CREATE INDEX events_table ON events (table_id, id);
+    "#,
+    // 2: full-text value search, filled behind ingest by the search indexer.
+    r#"
+    CREATE VIRTUAL TABLE events_text USING fts5 (body, content='', contentless_delete=1, tokenize='trigram');
+    CREATE TABLE search_progress (id INTEGER PRIMARY KEY CHECK (id = 1), last_event_id INTEGER NOT NULL);
+    INSERT INTO search_progress VALUES (1, 0);
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings `conn` up to [`SCHEMA_VERSION`].
+pub fn migrate(conn: &mut Connection) -> Result<(), CacheError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(CacheError::TooNew {
+            found: current,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql).map_err(|e| CacheError::Migration {
+            version: i as i64 + 1,
+            source: e,
+        })?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

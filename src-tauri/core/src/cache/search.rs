@@ -1,0 +1,64 @@
+//! Value search: a trigram full-text index over event values, filled behind ingest.
+//!
+//! Indexing every value while streaming would slow capture for a feature used only when
+//! someone searches, so the index catches up lazily: before a search runs, and after a sync.
+
+use rusqlite::{params, Connection};
+
+use super::writer::decode_image;
+use super::CacheError;
+use crate::event::Cell;
+
+/// Indexes up to `limit` events not yet in the search index; returns how many were indexed.
+pub fn index_pending(conn: &Connection, limit: usize) -> Result<usize, CacheError> {
+    let last: i64 = conn.query_row("SELECT last_event_id FROM search_progress", [], |r| r.get(0))?;
+    let max: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))?;
+    if max <= last {
+        return Ok(0);
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let res = (|| -> Result<usize, CacheError> {
+        let mut read = conn.prepare_cached(
+            "SELECT id, before, after FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let mut ins = conn.prepare_cached("INSERT INTO events_text (rowid, body) VALUES (?1, ?2)")?;
+        let mut rows = read.query(params![last, limit.min(i64::MAX as usize) as i64])?;
+        let mut n = 0;
+        let mut upto = last;
+        let mut body = String::new();
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            body.clear();
+            for i in [1, 2] {
+                if let Some(img) = r.get::<_, Option<String>>(i)? {
+                    for c in decode_image(&img).unwrap_or_default() {
+                        if let Cell::Text(s) = c {
+                            body.push_str(&s);
+                            body.push('\n');
+                        }
+                    }
+                }
+            }
+            ins.execute(params![id, body])?;
+            upto = id;
+            n += 1;
+        }
+        conn.execute("UPDATE search_progress SET last_event_id = ?1", [upto])?;
+        Ok(n)
+    })();
+    match res {
+        Ok(n) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(n)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// Quotes a user's search text as one FTS5 phrase (no query syntax leaks through).
+pub fn fts_phrase(q: &str) -> String {
+    format!("\"{}\"", q.replace('"', "\"\""))
+}

@@ -1,0 +1,535 @@
+//! PostgreSQL logical replication source.
+//!
+//! Rowtrail owns one slot and its publications per source (see [`catalog`]). The stream
+//! ([`PgSource`]) decodes `pgoutput` ([`pgoutput`]) into cache write ops; the slot's position
+//! is acknowledged only once the cache writer has committed the events before it, so killing
+//! the process at any moment loses nothing and the replayed tail is skipped by commit LSN.
+
+pub mod catalog;
+pub mod conn;
+pub mod pgoutput;
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use pgwire_replication::{Lsn, ReplicationClient, ReplicationEvent};
+use serde::{Deserialize, Serialize};
+use tokio_postgres::Client;
+
+use self::catalog::TableScope;
+use self::conn::PgConnInfo;
+use self::pgoutput::{format_lsn, Message, OldKind, TupleData, TupleValue};
+use super::{push, Progress, RunOptions, RunUntil, Source, SourceError, SourceState};
+use crate::cache::{WriteOp, WriterHandle};
+use crate::event::{Cell, ChangeEvent, ColumnDef, Op, Relation, TxnMeta};
+
+/// A PostgreSQL source's stored settings (no password).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PgSourceConfig {
+    /// Connection URL without password.
+    pub url: String,
+    /// The replication slot Rowtrail owns.
+    pub slot: String,
+    /// The publications the stream subscribes to.
+    pub publications: Vec<String>,
+    /// The tables chosen when the source was added.
+    pub scope: TableScope,
+}
+
+/// How long the stream may stay silent before the connection is presumed dead.
+const SILENCE: Duration = Duration::from_secs(90);
+/// Progress reports at most this often.
+const REPORT_EVERY: Duration = Duration::from_millis(100);
+
+/// The streaming side of a PostgreSQL source.
+pub struct PgSource {
+    name: String,
+    config: PgSourceConfig,
+    conn: PgConnInfo,
+    /// Tables already warned about (once per table per run).
+    warned: HashSet<(String, String)>,
+}
+
+struct RelState {
+    relation: Relation,
+    /// Columns sent in a key-only old tuple (the replica identity).
+    identity: Vec<bool>,
+}
+
+enum Ended {
+    /// Caught up (or cancelled): the run is over.
+    Done,
+}
+
+impl PgSource {
+    /// A source named `name`; `password` overrides any in the URL.
+    pub fn new(name: &str, config: PgSourceConfig, password: Option<String>) -> Result<PgSource, SourceError> {
+        let mut conn = PgConnInfo::parse(&config.url).map_err(|message| SourceError::Config {
+            source_name: name.to_string(),
+            message,
+        })?;
+        if password.is_some() {
+            conn.password = password;
+        }
+        Ok(PgSource {
+            name: name.to_string(),
+            config,
+            conn,
+            warned: HashSet::new(),
+        })
+    }
+
+    fn stream_err(&self, position: i64, detail: String, transient: bool) -> SourceError {
+        SourceError::Stream {
+            source_name: self.name.clone(),
+            position: format_lsn(position as u64),
+            detail,
+            transient,
+        }
+    }
+
+    async fn catalog(&self) -> Result<Client, SourceError> {
+        self.conn.connect().await.map_err(|detail| SourceError::Connect {
+            source_name: self.name.clone(),
+            target: self.conn.target(),
+            detail,
+        })
+    }
+
+    /// One connection's worth of streaming.
+    async fn session(&mut self, writer: &mut WriterHandle, opts: &RunOptions) -> Result<Ended, SourceError> {
+        let name = self.name.clone();
+        let report = |state: SourceState, w: &WriterHandle, behind: Option<u64>, message: Option<String>| {
+            let d = w.durable();
+            opts.report(Progress {
+                source: name.clone(),
+                state,
+                events: d.events,
+                transactions: d.transactions,
+                position: d.position,
+                behind,
+                message,
+            });
+        };
+        report(SourceState::Connecting, writer, None, None);
+        let client = self.catalog().await?;
+        let slot = client
+            .query_opt(
+                "SELECT confirmed_flush_lsn::text, wal_status::text FROM pg_replication_slots WHERE slot_name = $1",
+                &[&self.config.slot],
+            )
+            .await
+            .map_err(|e| self.stream_err(0, conn::describe_pg_error(&e), true))?;
+        let Some(slot) = slot else {
+            return Err(SourceError::Gap {
+                source_name: self.name.clone(),
+                detail: format!(
+                    "replication slot {} no longer exists on {}; changes made since it was dropped are not recoverable. Remove and add the source again: rowtrail source rm {} && rowtrail source add pg {} --url …",
+                    self.config.slot, self.conn.target(), self.name, self.name
+                ),
+            });
+        };
+        let confirmed = slot
+            .get::<_, Option<String>>(0)
+            .and_then(|s| pgoutput::parse_lsn(&s))
+            .unwrap_or(0) as i64;
+        let durable = writer.durable();
+        if slot.get::<_, Option<String>>(1).as_deref() == Some("lost") {
+            return Err(SourceError::Gap {
+                source_name: self.name.clone(),
+                detail: format!(
+                    "the server invalidated slot {} because it fell behind max_slot_wal_keep_size: every change after {} is gone from the server's WAL. Remove and add the source again to resume (history will have a gap from {} on)",
+                    self.config.slot, durable.position, durable.position
+                ),
+            });
+        }
+        if durable.position_num > 0 && confirmed > durable.position_num {
+            return Err(SourceError::Gap {
+                source_name: self.name.clone(),
+                detail: format!(
+                    "slot {} confirmed {} but the cache holds changes only up to {}: the changes in between were acknowledged by another client and are lost to this cache",
+                    self.config.slot,
+                    format_lsn(confirmed as u64),
+                    durable.position
+                ),
+            });
+        }
+        let target = match opts.until {
+            RunUntil::CaughtUp => {
+                let t = catalog::current_wal_lsn(&client)
+                    .await
+                    .map_err(|d| self.stream_err(durable.position_num, d, true))? as i64;
+                if t <= durable.position_num.max(confirmed) {
+                    report(SourceState::Stopped, writer, Some(0), None);
+                    return Ok(Ended::Done);
+                }
+                Some(t)
+            }
+            RunUntil::Cancelled => None,
+        };
+        let start = durable.position_num.max(confirmed);
+        let cfg = self
+            .conn
+            .replication_config(&self.config.slot, self.config.publications.clone())
+            .with_start_lsn(Lsn(start as u64))
+            .with_ack_lsn(Lsn(durable.position_num.max(confirmed) as u64))
+            .with_status_interval(Duration::from_secs(1))
+            .with_wakeup_interval(Duration::from_secs(5))
+            .with_buffer_size(1024);
+        let mut repl = ReplicationClient::connect(cfg).await.map_err(|e| SourceError::Connect {
+            source_name: self.name.clone(),
+            target: self.conn.target(),
+            detail: e.to_string(),
+        })?;
+        report(SourceState::CatchingUp, writer, None, None);
+
+        let mut rels: HashMap<u32, RelState> = HashMap::new();
+        let mut in_txn = false;
+        let mut skipping = false;
+        let mut last_commit = durable.position_num;
+        let mut acked = durable.position_num;
+        let mut last_report = Instant::now();
+        let mut live = false;
+        let mut server_end: i64 = start;
+        let result: Result<Ended, SourceError> = loop {
+            let ev = tokio::select! {
+                _ = opts.cancel.cancelled(), if !in_txn => break Ok(Ended::Done),
+                r = tokio::time::timeout(SILENCE, repl.recv()) => r,
+            };
+            let ev = match ev {
+                Err(_) => break Err(self.stream_err(last_commit, format!("no message from the server for {}s", SILENCE.as_secs()), true)),
+                Ok(Err(e)) => {
+                    let transient = e.is_transient() || e.is_io();
+                    break Err(self.stream_err(last_commit, e.to_string(), transient));
+                }
+                Ok(Ok(None)) => {
+                    if in_txn {
+                        break Err(self.stream_err(last_commit, "the server ended the stream inside a transaction".into(), true));
+                    }
+                    break Ok(Ended::Done);
+                }
+                Ok(Ok(Some(ev))) => ev,
+            };
+            match ev {
+                ReplicationEvent::Begin { final_lsn, xid, commit_time_micros } => {
+                    in_txn = true;
+                    let num = final_lsn.0 as i64;
+                    skipping = num <= last_commit;
+                    if !skipping {
+                        push(writer, WriteOp::Begin(TxnMeta {
+                            txid: xid.to_string(),
+                            position: format_lsn(final_lsn.0),
+                            position_num: num,
+                            committed_us: pgoutput::pg_epoch_to_unix_us(commit_time_micros),
+                        }))
+                        .await?;
+                    }
+                }
+                ReplicationEvent::Commit { lsn, .. } => {
+                    in_txn = false;
+                    if !skipping {
+                        push(writer, WriteOp::Commit).await?;
+                        writer.boundary().await?;
+                        last_commit = lsn.0 as i64;
+                    }
+                    skipping = false;
+                    server_end = server_end.max(lsn.0 as i64);
+                }
+                ReplicationEvent::Message { transactional, prefix, content, .. } => {
+                    if transactional && in_txn && !skipping {
+                        for (key, value) in context_pairs(&prefix, &content) {
+                            push(writer, WriteOp::Context { key, value }).await?;
+                        }
+                    }
+                }
+                ReplicationEvent::XLogData { data, wal_start, .. } => {
+                    server_end = server_end.max(wal_start.0 as i64);
+                    let msg = pgoutput::decode(data).map_err(|e| SourceError::Decode {
+                        source_name: self.name.clone(),
+                        position: format_lsn(wal_start.0),
+                        detail: e.to_string(),
+                    })?;
+                    self.apply(msg, &client, &mut rels, writer, skipping, wal_start.0, opts).await?;
+                }
+                ReplicationEvent::KeepAlive { wal_end, .. } => {
+                    let end = wal_end.0 as i64;
+                    server_end = server_end.max(end);
+                    if !in_txn && end > last_commit {
+                        // Nothing we subscribe to happened up to here: remember it, so an idle
+                        // source's acknowledgements keep the slot from pinning WAL.
+                        push(writer, WriteOp::Position { position: format_lsn(wal_end.0), position_num: end }).await?;
+                        last_commit = end;
+                    }
+                    writer.send().await?;
+                }
+                ReplicationEvent::StoppedAt { .. } => {}
+            }
+            let d = writer.durable();
+            if d.position_num > acked {
+                repl.update_applied_lsn(Lsn(d.position_num as u64));
+                acked = d.position_num;
+            }
+            if !in_txn {
+                if let Some(t) = target {
+                    if last_commit >= t || server_end >= t {
+                        break Ok(Ended::Done);
+                    }
+                }
+            }
+            if last_report.elapsed() >= REPORT_EVERY {
+                last_report = Instant::now();
+                let behind = target.map(|t| (t - last_commit).max(0) as u64);
+                let state = if target.is_none() && !in_txn && server_end <= last_commit {
+                    live = true;
+                    SourceState::Live
+                } else if live {
+                    SourceState::Live
+                } else {
+                    SourceState::CatchingUp
+                };
+                report(state, writer, behind, None);
+            }
+        };
+        repl.stop();
+        // Store what was read and tell the server, even when the stream failed: the slot then
+        // holds no more WAL than needed, and a resumed run re-reads nothing twice.
+        let flushed = writer.flush().await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), repl.shutdown()).await;
+        let d = flushed?;
+        if d.position_num > confirmed {
+            advance_slot(&client, &self.config.slot, d.position_num as u64).await;
+        }
+        let outcome = result?;
+        report(SourceState::Stopped, writer, Some(0), None);
+        Ok(outcome)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn apply(
+        &mut self,
+        msg: Message,
+        client: &Client,
+        rels: &mut HashMap<u32, RelState>,
+        writer: &mut WriterHandle,
+        skipping: bool,
+        position: u64,
+        opts: &RunOptions,
+    ) -> Result<(), SourceError> {
+        let decode_err = |detail: String| SourceError::Decode {
+            source_name: self.name.clone(),
+            position: format_lsn(position),
+            detail,
+        };
+        match msg {
+            Message::Relation(body) => {
+                let types: Vec<(u32, i32)> = body.columns.iter().map(|c| (c.type_oid, c.type_modifier)).collect();
+                let type_names = catalog::type_names(client, &types)
+                    .await
+                    .unwrap_or_else(|_| types.iter().map(|t| format!("oid {}", t.0)).collect());
+                let pk = catalog::primary_key(client, body.oid).await.unwrap_or_default();
+                let names: Vec<&str> = body.columns.iter().map(|c| c.name.as_str()).collect();
+                let use_pk = !pk.is_empty() && pk.iter().all(|k| names.contains(&k.as_str()));
+                let schema = if body.namespace.is_empty() { "pg_catalog".to_string() } else { body.namespace.clone() };
+                let relation = Relation {
+                    schema: schema.clone(),
+                    table: body.name.clone(),
+                    columns: body
+                        .columns
+                        .iter()
+                        .zip(type_names)
+                        .map(|(c, t)| ColumnDef {
+                            name: c.name.clone(),
+                            type_name: t,
+                            key: if use_pk { pk.contains(&c.name) } else { c.key },
+                        })
+                        .collect(),
+                };
+                if matches!(body.replica_identity, b'd' | b'n' | b'i')
+                    && self.warned.insert((schema.clone(), body.name.clone()))
+                {
+                    let what = match body.replica_identity {
+                        b'n' => "NOTHING: updates and deletes are not published at all",
+                        _ => "DEFAULT: updates and deletes carry only the key, so earlier values are inferred from Rowtrail's own history (marked inferred) and unknown before it started",
+                    };
+                    opts.report(Progress {
+                        source: self.name.clone(),
+                        state: SourceState::CatchingUp,
+                        events: 0,
+                        transactions: 0,
+                        position: format_lsn(position),
+                        behind: None,
+                        message: Some(format!(
+                            "warning: {}.{} has REPLICA IDENTITY {what}. For full before-images: ALTER TABLE {}.{} REPLICA IDENTITY FULL (takes an ACCESS EXCLUSIVE lock and adds WAL)",
+                            schema,
+                            body.name,
+                            catalog::quote_ident(&schema),
+                            catalog::quote_ident(&body.name)
+                        )),
+                    });
+                }
+                let identity = body.columns.iter().map(|c| c.key).collect();
+                let changed = rels.get(&body.oid).is_none_or(|r| r.relation != relation);
+                if changed {
+                    push(writer, WriteOp::Relation { id: body.oid, relation: relation.clone() }).await?;
+                }
+                rels.insert(body.oid, RelState { relation, identity });
+            }
+            Message::Insert { relation, new } if !skipping => {
+                let rel = rels.get(&relation).ok_or_else(|| decode_err(format!("insert into unknown relation {relation}")))?;
+                let after = cells(&new, rel, false).map_err(decode_err)?;
+                push(writer, WriteOp::Event { relation, event: ChangeEvent { op: Op::Insert, before: None, after: Some(after) } }).await?;
+            }
+            Message::Update { relation, old, new } if !skipping => {
+                let rel = rels.get(&relation).ok_or_else(|| decode_err(format!("update of unknown relation {relation}")))?;
+                let after = cells(&new, rel, false).map_err(decode_err)?;
+                let before = match old {
+                    Some(o) => cells(&o.data, rel, o.kind == OldKind::Key).map_err(decode_err)?,
+                    // REPLICA IDENTITY DEFAULT with an unchanged key sends no old tuple: the key
+                    // is the new one, everything else comes from the previous version.
+                    None => after
+                        .iter()
+                        .zip(&rel.identity)
+                        .map(|(c, &id)| if id { c.clone() } else { Cell::Missing })
+                        .collect(),
+                };
+                push(writer, WriteOp::Event { relation, event: ChangeEvent { op: Op::Update, before: Some(before), after: Some(after) } }).await?;
+            }
+            Message::Delete { relation, old } if !skipping => {
+                let rel = rels.get(&relation).ok_or_else(|| decode_err(format!("delete from unknown relation {relation}")))?;
+                let before = cells(&old.data, rel, old.kind == OldKind::Key).map_err(decode_err)?;
+                push(writer, WriteOp::Event { relation, event: ChangeEvent { op: Op::Delete, before: Some(before), after: None } }).await?;
+            }
+            Message::Truncate { relations, .. } if !skipping => {
+                for relation in relations {
+                    if rels.contains_key(&relation) {
+                        push(writer, WriteOp::Event { relation, event: ChangeEvent { op: Op::Truncate, before: None, after: None } }).await?;
+                    }
+                }
+            }
+            Message::Origin { name, .. } if !skipping => {
+                push(writer, WriteOp::Context { key: "origin".into(), value: name }).await?;
+            }
+            Message::Message { transactional: true, prefix, content, .. } if !skipping => {
+                for (key, value) in context_pairs(&prefix, &content) {
+                    push(writer, WriteOp::Context { key, value }).await?;
+                }
+            }
+            // Type messages name custom types; we resolve names from the catalog instead.
+            // Begin/Commit arrive parsed by the transport.
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl Source for PgSource {
+    async fn run(&mut self, writer: &mut WriterHandle, opts: &RunOptions) -> Result<(), SourceError> {
+        let mut delay = Duration::from_millis(500);
+        let mut failures = 0;
+        loop {
+            match self.session(writer, opts).await {
+                Ok(Ended::Done) => return Ok(()),
+                Err(e) if e.is_transient() && !opts.cancel.is_cancelled() && (opts.until == RunUntil::Cancelled || failures < 5) => {
+                    failures += 1;
+                    let d = writer.durable();
+                    opts.report(Progress {
+                        source: self.name.clone(),
+                        state: SourceState::Reconnecting,
+                        events: d.events,
+                        transactions: d.transactions,
+                        position: d.position,
+                        behind: None,
+                        message: Some(format!("{e}; retrying in {:.1}s", delay.as_secs_f64())),
+                    });
+                    tokio::select! {
+                        _ = opts.cancel.cancelled() => return Ok(()),
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Moves the slot's confirmed position to `lsn` after the stream closed, because the
+/// transport sends no final status update when it stops. Best effort: the next run
+/// acknowledges the same position anyway.
+async fn advance_slot(client: &Client, slot: &str, lsn: u64) {
+    let lsn_text = format_lsn(lsn);
+    for _ in 0..50 {
+        let r = client
+            .execute(
+                "SELECT pg_replication_slot_advance($1, $2::text::pg_lsn) FROM pg_replication_slots
+                 WHERE slot_name = $1 AND confirmed_flush_lsn < $2::text::pg_lsn",
+                &[&slot, &lsn_text],
+            )
+            .await;
+        match r {
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::OBJECT_IN_USE) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            _ => return,
+        }
+    }
+}
+
+/// Converts a tuple to cells. In a key-only old tuple, columns outside the replica identity
+/// are sent as NULL placeholders: they are "not sent", not NULL.
+fn cells(t: &TupleData, rel: &RelState, key_only: bool) -> Result<Vec<Cell>, String> {
+    let cols = &rel.relation.columns;
+    if t.0.len() != cols.len() {
+        return Err(format!(
+            "tuple of {}.{} has {} values but the table has {} columns",
+            rel.relation.schema,
+            rel.relation.table,
+            t.0.len(),
+            cols.len()
+        ));
+    }
+    t.0.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            Ok(match v {
+                TupleValue::Null if key_only && !rel.identity[i] => Cell::Missing,
+                TupleValue::Null => Cell::Null,
+                TupleValue::UnchangedToast => Cell::Missing,
+                TupleValue::Text(b) => Cell::Text(match std::str::from_utf8(b) {
+                    Ok(s) => s.to_string(),
+                    Err(e) => {
+                        return Err(format!(
+                            "column {} of {}.{} is not valid UTF-8: {e}",
+                            cols[i].name, rel.relation.schema, rel.relation.table
+                        ))
+                    }
+                }),
+                TupleValue::Binary(b) => {
+                    let mut s = String::with_capacity(2 + b.len() * 2);
+                    s.push_str("\\x");
+                    for byte in b.iter() {
+                        s.push_str(&format!("{byte:02x}"));
+                    }
+                    Cell::Text(s)
+                }
+            })
+        })
+        .collect()
+}
+
+/// Transaction context from a logical decoding message: a JSON object's string-able fields
+/// (`{"actor": "ana@example.com", "reason": "…"}`), otherwise the whole content under its prefix.
+fn context_pairs(prefix: &str, content: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(content).into_owned();
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&text) {
+        return map
+            .into_iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => (k, s),
+                other => (k, other.to_string()),
+            })
+            .collect();
+    }
+    let key = if prefix.is_empty() { "message".to_string() } else { prefix.to_string() };
+    vec![(key, text)]
+}

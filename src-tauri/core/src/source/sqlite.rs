@@ -1,0 +1,1 @@
+//! SQLite source (triggers into a log table).
