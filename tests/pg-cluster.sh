@@ -181,7 +181,13 @@ cmd_start() {
 
     local attempt port started=""
     for attempt in 1 2 3 4 5; do
-        port=$(free_port)
+        # A restarted cluster keeps its port when it can, so URLs handed out stay valid.
+        port=""
+        if (( attempt == 1 )) && [[ -s "$dir/port" ]]; then
+            port=$(cat "$dir/port")
+            if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then port=""; fi
+        fi
+        [[ -n "$port" ]] || port=$(free_port)
         echo "port = $port" >"$data/rowtrail-port.conf"
         if is_root; then chown postgres: "$data/rowtrail-port.conf"; fi
         touch "$dir/starting"   # tells cmd_stop that a postmaster may be on its way
@@ -301,7 +307,7 @@ case "${1:-}" in
     stop)  shift; cmd_stop "$@" ;;
     run)   shift; cmd_run "$@" ;;
     *)
-        sed -n '2,20s/^# \{0,1\}//p' "$0" >&2
+        sed -n '2,/^set /s/^# \{0,1\}//p' "$0" | sed '/^#/d' >&2
         exit 2
         ;;
 esac

@@ -60,7 +60,12 @@ pub fn pg_bin(program: &str) -> PathBuf {
         _ => panic!("{PG_BIN_ENV} is not set: {HOW_TO_RUN}"),
     };
     let path = dir.join(program);
-    assert!(path.is_file(), "{} does not exist ({PG_BIN_ENV}={})", path.display(), dir.display());
+    assert!(
+        path.is_file(),
+        "{} does not exist ({PG_BIN_ENV}={})",
+        path.display(),
+        dir.display()
+    );
     path
 }
 
@@ -71,7 +76,9 @@ pub fn pg_bin(program: &str) -> PathBuf {
 pub async fn connect(url: &str) -> Client {
     match try_connect(url).await {
         Ok(client) => client,
-        Err(e) => panic!("cannot connect to {url}: {e} (is the test cluster running? {HOW_TO_RUN})"),
+        Err(e) => {
+            panic!("cannot connect to {url}: {e} (is the test cluster running? {HOW_TO_RUN})")
+        }
     }
 }
 
@@ -123,11 +130,22 @@ impl TestDb {
         let admin_url = pg_url();
         let name = unique_name(prefix);
         let admin = connect(&admin_url).await;
-        if let Err(e) = admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await {
-            panic!("CREATE DATABASE {name} failed on {admin_url}: {}", describe(&e));
+        if let Err(e) = admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+        {
+            panic!(
+                "CREATE DATABASE {name} failed on {admin_url}: {}",
+                describe(&e)
+            );
         }
         let url = with_database(&admin_url, &name);
-        TestDb { url, name, admin_url, client: tokio::sync::OnceCell::new() }
+        TestDb {
+            url,
+            name,
+            admin_url,
+            client: tokio::sync::OnceCell::new(),
+        }
     }
 
     /// A new connection to this database, driven on the current tokio runtime.
@@ -146,7 +164,11 @@ impl TestDb {
     pub async fn exec(&self, sql: &str) {
         let client = self.client.get_or_init(|| connect(&self.url)).await;
         if let Err(e) = client.batch_execute(sql).await {
-            panic!("SQL failed on {}: {}\n--- SQL ---\n{sql}", self.name, describe(&e));
+            panic!(
+                "SQL failed on {}: {}\n--- SQL ---\n{sql}",
+                self.name,
+                describe(&e)
+            );
         }
     }
 }
@@ -156,40 +178,55 @@ impl Drop for TestDb {
         // Close our own kept connection first (the drop below would terminate it anyway).
         drop(self.client.take());
         if std::env::var_os("ROWTRAIL_TEST_KEEP_DB").is_some_and(|v| !v.is_empty() && v != "0") {
-            eprintln!("rowtrail-tests: keeping database {} ({})", self.name, self.url);
+            eprintln!(
+                "rowtrail-tests: keeping database {} ({})",
+                self.name, self.url
+            );
             return;
         }
         let admin_url = self.admin_url.clone();
         let name = self.name.clone();
         // A separate thread with its own runtime: blocking inside a tokio runtime's thread
         // (the test's) is not allowed, and a current-thread runtime could not make progress.
-        let spawned = std::thread::Builder::new().name(format!("drop-{name}")).spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| format!("cannot build a runtime: {e}"))?;
-            rt.block_on(drop_database(&admin_url, &name))
-        });
+        let spawned = std::thread::Builder::new()
+            .name(format!("drop-{name}"))
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| format!("cannot build a runtime: {e}"))?;
+                rt.block_on(drop_database(&admin_url, &name))
+            });
         let outcome = match spawned {
-            Ok(handle) => handle.join().unwrap_or_else(|_| Err("the drop thread panicked".into())),
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err("the drop thread panicked".into())),
             Err(e) => Err(format!("cannot spawn a thread: {e}")),
         };
         if let Err(e) = outcome {
-            eprintln!("rowtrail-tests: warning: could not drop test database {}: {e}", self.name);
+            eprintln!(
+                "rowtrail-tests: warning: could not drop test database {}: {e}",
+                self.name
+            );
         }
     }
 }
 
 impl std::fmt::Debug for TestDb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestDb").field("name", &self.name).field("url", &self.url).finish()
+        f.debug_struct("TestDb")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .finish()
     }
 }
 
 /// Terminate the database's connections, drop its replication slots, drop it. Retries for a
 /// while: terminated backends and walsenders take a moment to go away.
 async fn drop_database(admin_url: &str, name: &str) -> Result<(), String> {
-    let admin = try_connect(admin_url).await.map_err(|e| format!("cannot connect to {admin_url}: {e}"))?;
+    let admin = try_connect(admin_url)
+        .await
+        .map_err(|e| format!("cannot connect to {admin_url}: {e}"))?;
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut force = true;
     loop {
@@ -216,7 +253,9 @@ async fn drop_database(admin_url: &str, name: &str) -> Result<(), String> {
                 )
                 .await?;
             let with = if force { " WITH (FORCE)" } else { "" };
-            admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\"{with}")).await
+            admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\"{with}"))
+                .await
         };
         match attempt.await {
             Ok(()) => return Ok(()),
@@ -254,7 +293,13 @@ fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let mut clean: String = prefix
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .take(24)
         .collect();
     if clean.is_empty() {
@@ -262,8 +307,15 @@ fn unique_name(prefix: &str) -> String {
     }
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     // Tells apart databases left by an earlier, killed run whose pid and counter were the same.
-    let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0);
-    let name = format!("rt_{clean}_{}_{n}_{}", std::process::id(), base36(t % 36u128.pow(6)));
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or(0);
+    let name = format!(
+        "rt_{clean}_{}_{n}_{}",
+        std::process::id(),
+        base36(t % 36u128.pow(6))
+    );
     debug_assert!(name.len() <= 63);
     name
 }
@@ -286,8 +338,14 @@ fn base36(mut v: u128) -> String {
 fn with_database(url: &str, db: &str) -> String {
     let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
     let rest = &url[after_scheme..];
-    let authority_end = rest.find(['/', '?']).map(|i| after_scheme + i).unwrap_or(url.len());
-    let query_start = url[authority_end..].find('?').map(|i| authority_end + i).unwrap_or(url.len());
+    let authority_end = rest
+        .find(['/', '?'])
+        .map(|i| after_scheme + i)
+        .unwrap_or(url.len());
+    let query_start = url[authority_end..]
+        .find('?')
+        .map(|i| authority_end + i)
+        .unwrap_or(url.len());
     format!("{}/{db}{}", &url[..authority_end], &url[query_start..])
 }
 
@@ -313,7 +371,11 @@ pub fn rowtrail_bin() -> PathBuf {
     let exe = format!("rowtrail{}", std::env::consts::EXE_SUFFIX);
     if let Some(p) = std::env::var_os("ROWTRAIL_BIN").filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
-        assert!(p.is_file(), "ROWTRAIL_BIN={} does not exist: build it first: cargo build -p rowtrail-cli", p.display());
+        assert!(
+            p.is_file(),
+            "ROWTRAIL_BIN={} does not exist: build it first: cargo build -p rowtrail-cli",
+            p.display()
+        );
         return p;
     }
     let root = workspace_root();
@@ -332,7 +394,10 @@ pub fn rowtrail_bin() -> PathBuf {
         .filter(|b| b.is_file());
     match beside {
         Some(b) => b,
-        None => panic!("{} not found: build it first: cargo build -p rowtrail-cli", bin.display()),
+        None => panic!(
+            "{} not found: build it first: cargo build -p rowtrail-cli",
+            bin.display()
+        ),
     }
 }
 
@@ -359,11 +424,17 @@ mod unit {
             "postgres://postgres@127.0.0.1:5555/x"
         );
         assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5555/postgres?sslmode=disable", "x"),
+            with_database(
+                "postgres://postgres@127.0.0.1:5555/postgres?sslmode=disable",
+                "x"
+            ),
             "postgres://postgres@127.0.0.1:5555/x?sslmode=disable"
         );
         assert_eq!(with_database("postgres://u@h:1", "x"), "postgres://u@h:1/x");
-        assert_eq!(with_database("postgres://u@h:1?a=b", "x"), "postgres://u@h:1/x?a=b");
+        assert_eq!(
+            with_database("postgres://u@h:1?a=b", "x"),
+            "postgres://u@h:1/x?a=b"
+        );
     }
 
     #[test]
@@ -373,7 +444,11 @@ mod unit {
         assert_ne!(a, b);
         for n in [&a, &b] {
             assert!(n.len() <= 63, "{n}");
-            assert!(n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'), "{n}");
+            assert!(
+                n.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{n}"
+            );
             assert!(n.starts_with("rt_some_test_with_odd_cha"), "{n}");
         }
         assert!(unique_name("").starts_with("rt_db_"));

@@ -1,1 +1,381 @@
-fn main() {}
+//! `rowtrail`: every engine capability from a terminal. Human output by default, `--json`
+//! for scripts; progress on stderr only when it is a terminal.
+//!
+//! Exit codes: 0 success, 1 error, 2 usage error, 3 a source could not be reached,
+//! 4 events were lost upstream (history has a gap).
+
+mod output;
+mod progress;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use rowtrail_core::cache::query::EventFilter;
+use rowtrail_core::cache::Cache;
+use rowtrail_core::event::Op;
+use rowtrail_core::history;
+use rowtrail_core::source::postgres::catalog::TableScope;
+use rowtrail_core::source::{RunOptions, RunUntil, SourceError};
+use rowtrail_core::sync;
+use rowtrail_core::time_fmt::parse_user_time;
+use rowtrail_core::workspace::Workspace;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(name = "rowtrail", version, about = "What happened to this record, who did it, and can we undo it?")]
+struct Cli {
+    /// Workspace directory holding the cache [env: ROWTRAIL_DATA_DIR; default: the platform data dir]
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Print JSON (JSON Lines for lists) instead of human text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Ask for the PostgreSQL password on the terminal (otherwise ROWTRAIL_PG_PASSWORD, PGPASSWORD or the URL).
+    #[arg(short = 'W', long = "password", global = true)]
+    ask_password: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Add, list, inspect and remove change sources.
+    #[command(subcommand)]
+    Source(SourceCmd),
+    /// Read every source until caught up, then exit.
+    Sync {
+        /// Only this source.
+        name: Option<String>,
+    },
+    /// Follow sources live until interrupted (Ctrl-C).
+    Watch {
+        /// Only this source.
+        name: Option<String>,
+    },
+    /// List captured change events, oldest first.
+    Events(EventsArgs),
+    /// A record's versions, newest first, each with its changes.
+    History {
+        /// Table (`name` or `schema.name`).
+        table: String,
+        /// Key value(s): one per key column, in order, or `column=value`.
+        #[arg(required = true)]
+        key: Vec<String>,
+        /// Source, when several have this table.
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// Compare two versions of a record.
+    Diff {
+        /// Table (`name` or `schema.name`).
+        table: String,
+        /// Key value(s).
+        #[arg(required = true)]
+        key: Vec<String>,
+        /// Older version number (see `rowtrail history`).
+        #[arg(long)]
+        from: usize,
+        /// Newer version number.
+        #[arg(long)]
+        to: usize,
+        /// Source, when several have this table.
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// Create the built-in demo (a small logistics database), capture it and say where to look.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum SourceCmd {
+    /// Add a source.
+    #[command(subcommand)]
+    Add(AddCmd),
+    /// List sources.
+    List,
+    /// Show each source's position, and for PostgreSQL every rowtrail slot's retained WAL and lag.
+    Status {
+        /// Warn when a slot retains more than this many MiB of WAL.
+        #[arg(long, default_value_t = 1024)]
+        warn_mib: i64,
+    },
+    /// Remove a source and its captured events.
+    Rm {
+        /// Source name.
+        name: String,
+        /// Also drop the replication slot and publications (PostgreSQL) or the triggers and log (SQLite).
+        #[arg(long)]
+        drop_slot: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AddCmd {
+    /// A PostgreSQL database through logical replication (pgoutput).
+    Pg {
+        /// Name for the source.
+        name: String,
+        /// postgres://user@host:port/db (sslmode=disable|require|verify-full; remote hosts verify by default).
+        #[arg(long)]
+        url: String,
+        /// Only these tables (comma separated, `name` or `schema.name`).
+        #[arg(long, value_delimiter = ',', conflicts_with = "schema")]
+        tables: Option<Vec<String>>,
+        /// Only the tables of this schema.
+        #[arg(long)]
+        schema: Option<String>,
+        /// Create without asking (the plan is still printed).
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// A SQLite database file, through triggers into a log table inside it.
+    Sqlite {
+        /// Name for the source.
+        name: String,
+        /// The database file.
+        #[arg(long)]
+        path: PathBuf,
+        /// Only these tables (comma separated).
+        #[arg(long, value_delimiter = ',')]
+        tables: Option<Vec<String>>,
+    },
+}
+
+#[derive(Args)]
+struct EventsArgs {
+    /// Only this source.
+    #[arg(long)]
+    source: Option<String>,
+    /// Only this table (`name` or `schema.name`).
+    #[arg(long)]
+    table: Option<String>,
+    /// Only this operation: insert, update, delete, truncate.
+    #[arg(long)]
+    op: Option<String>,
+    /// Committed at or after (2026-11-02, 2026-11-02 09:14, RFC 3339).
+    #[arg(long)]
+    since: Option<String>,
+    /// Committed before.
+    #[arg(long)]
+    until: Option<String>,
+    /// Only this transaction (the source's id, as `txid_current()` shows it).
+    #[arg(long)]
+    txn: Option<String>,
+    /// Only events with a value containing this text.
+    #[arg(long)]
+    search: Option<String>,
+    /// At most this many events.
+    #[arg(long)]
+    limit: Option<usize>,
+}
+
+/// A failure with its exit code.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl From<SourceError> for Failure {
+    fn from(e: SourceError) -> Self {
+        let code = match &e {
+            SourceError::Gap { .. } => 4,
+            e if e.is_transient() => 3,
+            _ => 1,
+        };
+        Failure { code, message: e.to_string() }
+    }
+}
+
+macro_rules! failure_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Failure {
+            fn from(e: $t) -> Self { Failure { code: 1, message: e.to_string() } }
+        }
+    )*};
+}
+failure_from!(rowtrail_core::cache::CacheError, history::HistoryError, std::io::Error, String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("rowtrail: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("rowtrail: {}", output::sanitize(&f.message));
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn password(cli: &Cli) -> Result<Option<String>, Failure> {
+    if cli.ask_password {
+        let p = rpassword::prompt_password("PostgreSQL password: ")?;
+        return Ok(Some(p));
+    }
+    Ok(std::env::var("ROWTRAIL_PG_PASSWORD").or_else(|_| std::env::var("PGPASSWORD")).ok())
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let ws = Workspace::resolve(cli.data_dir.as_deref());
+    let cache_path = ws.cache_path();
+    match &cli.cmd {
+        Cmd::Source(SourceCmd::Add(AddCmd::Pg { name, url, tables, schema, yes })) => {
+            let cache = Cache::open(&cache_path)?;
+            let pw = password(&cli)?;
+            let scope = match (tables, schema) {
+                (Some(t), _) => TableScope::List(t.clone()),
+                (None, Some(s)) => TableScope::Schema(s.clone()),
+                (None, None) => TableScope::All,
+            };
+            let plan = sync::plan_postgres_source(&cache, name, url, pw.clone(), scope).await?;
+            output::print_plan(&plan, cli.json);
+            if !yes {
+                if !std::io::stdin().is_terminal() {
+                    return Err(Failure { code: 2, message: "nothing created: confirm with --yes (stdin is not a terminal)".into() });
+                }
+                eprint!("Create these on the server? [y/N] ");
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer)?;
+                if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                    return Err(Failure { code: 1, message: "nothing created".into() });
+                }
+            }
+            let rec = sync::create_postgres_source(&cache, &plan, pw).await?;
+            if !cli.json {
+                println!("Added source {} (slot {}). Next: rowtrail sync {}", rec.name, plan.plan.slot, rec.name);
+            }
+        }
+        Cmd::Source(SourceCmd::Add(AddCmd::Sqlite { name, path, tables })) => {
+            let cache = Cache::open(&cache_path)?;
+            let (rec, report) = sync::add_sqlite_source(&cache, name, path, tables.as_deref())?;
+            if cli.json {
+                println!("{}", serde_json::json!({"source": rec, "tables": report.tables}));
+            } else {
+                println!("Added source {} with capture triggers on {} table(s): {}", rec.name, report.tables.len(), output::sanitize(&report.tables.join(", ")));
+                println!("Next: rowtrail sync {}", rec.name);
+            }
+        }
+        Cmd::Source(SourceCmd::List) => {
+            let cache = Cache::open(&cache_path)?;
+            output::print_sources(&cache.sources()?, cli.json);
+        }
+        Cmd::Source(SourceCmd::Status { warn_mib }) => {
+            let cache = Cache::open(&cache_path)?;
+            let st = sync::source_statuses(&cache, password(&cli)?).await?;
+            output::print_status(&st, *warn_mib * 1024 * 1024, cli.json);
+        }
+        Cmd::Source(SourceCmd::Rm { name, drop_slot }) => {
+            let mut cache = Cache::open(&cache_path)?;
+            sync::remove_source(&mut cache, name, *drop_slot, password(&cli)?).await?;
+            if !cli.json {
+                println!("Removed source {name}{}", if *drop_slot { " and its objects on the server" } else { "" });
+            }
+        }
+        Cmd::Sync { name } | Cmd::Watch { name } => {
+            let until = if matches!(cli.cmd, Cmd::Sync { .. }) { RunUntil::CaughtUp } else { RunUntil::Cancelled };
+            let cache = Cache::open(&cache_path)?;
+            let names: Vec<String> = match name {
+                Some(n) => vec![cache.source(n)?.name],
+                None => cache.sources()?.into_iter().map(|s| s.name).collect(),
+            };
+            if names.is_empty() {
+                return Err(Failure { code: 1, message: "no sources yet: add one with `rowtrail source add pg|sqlite …` or try `rowtrail demo`".into() });
+            }
+            drop(cache);
+            let cancel = CancellationToken::new();
+            let c2 = cancel.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    c2.cancel();
+                }
+            });
+            let reporter = progress::Reporter::new(std::io::stderr().is_terminal() && !cli.json);
+            let opts = RunOptions { until, cancel, progress: Some(reporter.callback()) };
+            let pw = password(&cli)?;
+            let mut tasks = Vec::new();
+            for n in names {
+                let (path, opts, pw) = (cache_path.clone(), opts.clone(), pw.clone());
+                tasks.push(tokio::spawn(async move {
+                    let r = sync::run_source(&path, &n, pw, &opts).await;
+                    (n, r)
+                }));
+            }
+            let mut first_err: Option<Failure> = None;
+            for t in tasks {
+                let (n, r) = t.await.map_err(|e| Failure { code: 1, message: e.to_string() })?;
+                reporter.finish();
+                match r {
+                    Ok(d) => {
+                        if cli.json {
+                            println!("{}", serde_json::json!({"source": n, "events": d.events, "transactions": d.transactions, "skipped": d.skipped, "position": d.position}));
+                        } else {
+                            println!("{n}: stored {} event(s) in {} transaction(s); position {}", d.events, d.transactions, if d.position.is_empty() { "-" } else { &d.position });
+                        }
+                    }
+                    Err(e) => {
+                        let f = Failure::from(e);
+                        eprintln!("rowtrail: {}", output::sanitize(&f.message));
+                        first_err.get_or_insert(Failure { code: f.code, message: format!("source {n} failed") });
+                    }
+                }
+            }
+            if let Some(f) = first_err {
+                return Err(f);
+            }
+        }
+        Cmd::Events(a) => {
+            let cache = Cache::open(&cache_path)?;
+            let filter = EventFilter {
+                source: a.source.clone(),
+                table: a.table.clone(),
+                op: match &a.op {
+                    Some(o) => Some(Op::parse(o).ok_or_else(|| Failure { code: 2, message: format!("--op {o:?}: use insert, update, delete or truncate") })?),
+                    None => None,
+                },
+                since_us: a.since.as_deref().map(parse_user_time).transpose()?,
+                until_us: a.until.as_deref().map(parse_user_time).transpose()?,
+                txid: a.txn.clone(),
+                search: a.search.clone(),
+                after_id: None,
+                limit: a.limit,
+            };
+            if let Some(t) = &a.table {
+                if cache.find_tables(a.source.as_deref(), t)?.is_empty() {
+                    return Err(Failure { code: 1, message: format!("no captured table named {t:?}") });
+                }
+            }
+            output::print_events(&cache, &filter, cli.json)?;
+        }
+        Cmd::History { table, key, source } => {
+            let cache = Cache::open(&cache_path)?;
+            let h = history::record_history(&cache, source.as_deref(), table, key)?;
+            output::print_history(&h, cli.json);
+        }
+        Cmd::Diff { table, key, from, to, source } => {
+            let cache = Cache::open(&cache_path)?;
+            let h = history::record_history(&cache, source.as_deref(), table, key)?;
+            let changes = h.compare(*from, *to)?;
+            output::print_compare(&h, *from, *to, &changes, cli.json);
+        }
+        Cmd::Demo => {
+            let info = rowtrail_core::demo::create(&ws.demo_db_path())?;
+            let mut cache = Cache::open(&cache_path)?;
+            if cache.source("demo").is_ok() {
+                cache.remove_source("demo")?;
+            }
+            sync::add_sqlite_source(&cache, "demo", &info.path, None)?;
+            let opts = RunOptions { until: RunUntil::CaughtUp, cancel: CancellationToken::new(), progress: None };
+            let d = sync::run_source(&cache_path, "demo", None, &opts).await?;
+            output::print_demo(&info, &d, &ws, cli.json);
+        }
+    }
+    Ok(())
+}

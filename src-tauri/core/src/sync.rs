@@ -1,1 +1,248 @@
-//! sync
+//! Running sources into the cache, and adding, inspecting and removing them.
+//!
+//! These are the operations every face (CLI, desktop, HTTP) calls; they own the order of
+//! steps (plan before create, flush before acknowledge) so the faces only present them.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::cache::{Cache, Durable, SourceRecord, WriterHandle};
+use crate::source::postgres::catalog::{self, SetupPlan, SlotStatus, TableScope};
+use crate::source::postgres::conn::PgConnInfo;
+use crate::source::postgres::{PgSource, PgSourceConfig};
+use crate::source::sqlite::{self, SqliteSource};
+use crate::source::{RunOptions, Source, SourceError};
+
+fn config_err(name: &str, message: impl Into<String>) -> SourceError {
+    SourceError::Config {
+        source_name: name.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Reads one source into the cache as `opts` says, then brings the search index up to date.
+/// `password` is used by PostgreSQL sources (the cache never stores one).
+pub async fn run_source(
+    cache_path: &Path,
+    name: &str,
+    password: Option<String>,
+    opts: &RunOptions,
+) -> Result<Durable, SourceError> {
+    let cache = Cache::open(cache_path)?;
+    let rec = cache.source(name)?;
+    let mut writer = WriterHandle::spawn(cache_path, rec.id)?;
+    let res = match rec.kind.as_str() {
+        "postgres" => {
+            let cfg: PgSourceConfig = serde_json::from_value(rec.config.clone())
+                .map_err(|e| config_err(name, format!("stored settings unreadable: {e}")))?;
+            PgSource::new(name, cfg, password)?.run(&mut writer, opts).await
+        }
+        "sqlite" => {
+            let path = sqlite_path(&rec)?;
+            SqliteSource::new(name, &path).run(&mut writer, opts).await
+        }
+        other => Err(config_err(name, format!("unknown source kind {other:?}"))),
+    };
+    // Whatever happened, keep what was read.
+    let closed = writer.close().await;
+    res?;
+    let durable = closed?;
+    let search_cache = cache.reopen()?;
+    tokio::task::spawn_blocking(move || crate::cache::search::index_pending(search_cache.conn(), usize::MAX))
+        .await
+        .map_err(|e| config_err(name, format!("search indexer failed: {e}")))??;
+    Ok(durable)
+}
+
+fn sqlite_path(rec: &SourceRecord) -> Result<PathBuf, SourceError> {
+    rec.config
+        .get("path")
+        .and_then(|p| p.as_str())
+        .map(PathBuf::from)
+        .ok_or_else(|| config_err(&rec.name, "stored settings lack the database path"))
+}
+
+/// What adding a PostgreSQL source will do, for the user to confirm.
+#[derive(Debug, Clone, Serialize)]
+pub struct PgPlan {
+    /// The source name.
+    pub name: String,
+    /// The URL without password.
+    pub url: String,
+    /// Objects to create and their SQL.
+    pub plan: SetupPlan,
+    /// The table scope asked for.
+    #[serde(skip)]
+    pub scope: TableScope,
+}
+
+/// Connects, checks prerequisites and plans a PostgreSQL source. Creates nothing.
+pub async fn plan_postgres_source(
+    cache: &Cache,
+    name: &str,
+    url: &str,
+    password: Option<String>,
+    scope: TableScope,
+) -> Result<PgPlan, SourceError> {
+    if cache.source(name).is_ok() {
+        return Err(crate::cache::CacheError::SourceExists(name.to_string()).into());
+    }
+    let mut info = PgConnInfo::parse(url).map_err(|m| config_err(name, m))?;
+    if password.is_some() {
+        info.password = password;
+    }
+    let client = connect(name, &info).await?;
+    let problems = catalog::check_prerequisites(&client).await.map_err(|m| config_err(name, m))?;
+    if let Some(p) = problems.into_iter().next() {
+        return Err(SourceError::Prerequisite {
+            source_name: name.to_string(),
+            problem: p.problem,
+            fix: p.fix,
+        });
+    }
+    let tables = catalog::list_tables(&client, &scope).await.map_err(|m| config_err(name, m))?;
+    let plan = catalog::plan_setup(name, tables).map_err(|m| config_err(name, m))?;
+    let existing = catalog::slot_statuses(&client).await.map_err(|m| config_err(name, m))?;
+    if existing.iter().any(|s| s.slot == plan.slot) {
+        return Err(config_err(
+            name,
+            format!(
+                "a replication slot {} already exists on the server (another Rowtrail cache uses this name?); choose another source name or drop it with SELECT pg_drop_replication_slot('{}')",
+                plan.slot, plan.slot
+            ),
+        ));
+    }
+    Ok(PgPlan {
+        name: name.to_string(),
+        url: info.redacted_url(),
+        plan,
+        scope,
+    })
+}
+
+/// Creates what `plan` lists on the server and registers the source in the cache.
+pub async fn create_postgres_source(
+    cache: &Cache,
+    plan: &PgPlan,
+    password: Option<String>,
+) -> Result<SourceRecord, SourceError> {
+    let mut info = PgConnInfo::parse(&plan.url).map_err(|m| config_err(&plan.name, m))?;
+    info.password = password;
+    let client = connect(&plan.name, &info).await?;
+    catalog::apply_setup(&client, &plan.plan, true)
+        .await
+        .map_err(|m| config_err(&plan.name, format!("setup failed, nothing was left on the server: {m}")))?;
+    let cfg = PgSourceConfig {
+        url: plan.url.clone(),
+        slot: plan.plan.slot.clone(),
+        publications: plan.plan.publications(),
+        scope: plan.scope.clone(),
+    };
+    let value = serde_json::to_value(&cfg).map_err(|e| config_err(&plan.name, e.to_string()))?;
+    match cache.add_source(&plan.name, "postgres", &value) {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            let _ = catalog::drop_objects(&client, &cfg.slot, &cfg.publications, true).await;
+            Err(e.into())
+        }
+    }
+}
+
+/// Installs capture triggers in a SQLite database and registers it as a source.
+pub fn add_sqlite_source(
+    cache: &Cache,
+    name: &str,
+    path: &Path,
+    tables: Option<&[String]>,
+) -> Result<(SourceRecord, sqlite::InstallReport), SourceError> {
+    if cache.source(name).is_ok() {
+        return Err(crate::cache::CacheError::SourceExists(name.to_string()).into());
+    }
+    let path = path
+        .canonicalize()
+        .map_err(|e| config_err(name, format!("cannot open {}: {e}", path.display())))?;
+    let report = sqlite::install(&path, tables)?;
+    let rec = cache.add_source(name, "sqlite", &serde_json::json!({ "path": path }))?;
+    Ok((rec, report))
+}
+
+/// Removes a source from the cache; with `drop_upstream`, also its slot and publications
+/// (PostgreSQL) or its triggers and log table (SQLite).
+pub async fn remove_source(
+    cache: &mut Cache,
+    name: &str,
+    drop_upstream: bool,
+    password: Option<String>,
+) -> Result<(), SourceError> {
+    let rec = cache.source(name)?;
+    if drop_upstream {
+        match rec.kind.as_str() {
+            "postgres" => {
+                let cfg: PgSourceConfig = serde_json::from_value(rec.config.clone())
+                    .map_err(|e| config_err(name, e.to_string()))?;
+                let mut info = PgConnInfo::parse(&cfg.url).map_err(|m| config_err(name, m))?;
+                if password.is_some() {
+                    info.password = password;
+                }
+                let client = connect(name, &info).await?;
+                catalog::drop_objects(&client, &cfg.slot, &cfg.publications, true)
+                    .await
+                    .map_err(|m| config_err(name, format!("cannot drop slot {}: {m}", cfg.slot)))?;
+            }
+            "sqlite" => sqlite::uninstall(&sqlite_path(&rec)?)?,
+            _ => {}
+        }
+    }
+    cache.remove_source(name)?;
+    Ok(())
+}
+
+/// One source's health for `source status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceStatus {
+    /// The source.
+    pub source: SourceRecord,
+    /// PostgreSQL: every `rowtrail_%` slot on its server (ours and others').
+    pub slots: Vec<SlotStatus>,
+    /// Why the server could not be asked, if it could not.
+    pub error: Option<String>,
+}
+
+/// Status of every source (asks PostgreSQL servers for their slots).
+pub async fn source_statuses(cache: &Cache, password: Option<String>) -> Result<Vec<SourceStatus>, SourceError> {
+    let mut out = Vec::new();
+    for rec in cache.sources()? {
+        let mut st = SourceStatus {
+            source: rec.clone(),
+            slots: Vec::new(),
+            error: None,
+        };
+        if rec.kind == "postgres" {
+            let r: Result<Vec<SlotStatus>, String> = async {
+                let cfg: PgSourceConfig = serde_json::from_value(rec.config.clone()).map_err(|e| e.to_string())?;
+                let mut info = PgConnInfo::parse(&cfg.url)?;
+                if password.is_some() {
+                    info.password = password.clone();
+                }
+                let client = info.connect().await?;
+                catalog::slot_statuses(&client).await
+            }
+            .await;
+            match r {
+                Ok(s) => st.slots = s,
+                Err(e) => st.error = Some(e),
+            }
+        }
+        out.push(st);
+    }
+    Ok(out)
+}
+
+async fn connect(name: &str, info: &PgConnInfo) -> Result<tokio_postgres::Client, SourceError> {
+    info.connect().await.map_err(|detail| SourceError::Connect {
+        source_name: name.to_string(),
+        target: info.target(),
+        detail,
+    })
+}

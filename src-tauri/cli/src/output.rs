@@ -1,0 +1,263 @@
+//! Human and JSON rendering. Every value from a source passes through [`sanitize`], so data
+//! from a production database can never drive the terminal.
+
+use std::io::Write;
+
+use rowtrail_core::cache::query::{EventFilter, EventRow};
+use rowtrail_core::cache::{Cache, CacheError, Durable, SourceRecord};
+use rowtrail_core::demo::DemoInfo;
+use rowtrail_core::diff::{render_plain, sanitize_for_terminal};
+use rowtrail_core::event::{Cell, Op};
+use rowtrail_core::history::{FieldChange, History};
+use rowtrail_core::sync::{PgPlan, SourceStatus};
+use rowtrail_core::time_fmt::format_us;
+use rowtrail_core::workspace::Workspace;
+use serde_json::json;
+
+/// Makes text safe to print: control characters and bidi overrides become visible escapes.
+pub fn sanitize(s: &str) -> String {
+    sanitize_for_terminal(s).into_owned()
+}
+
+/// Prints the setup plan before anything is created.
+pub fn print_plan(p: &PgPlan, as_json: bool) {
+    if as_json {
+        println!("{}", json!({"plan": p}));
+        return;
+    }
+    println!("Source {} on {}", sanitize(&p.name), sanitize(&p.url));
+    println!("Will create on the server:");
+    println!("  replication slot   {} (pgoutput)", p.plan.slot);
+    if !p.plan.tables.is_empty() {
+        println!("  publication        {} for {} table(s)", p.plan.publication, p.plan.tables.len());
+    }
+    if let Some(ins) = &p.plan.insert_only_publication {
+        println!("  publication        {ins} for {} table(s), inserts only", p.plan.insert_only_tables.len());
+    }
+    println!("Tables:");
+    for t in &p.plan.tables {
+        println!("  {}.{}  (replica identity {})", sanitize(&t.schema), sanitize(&t.name), t.replica_identity);
+    }
+    for t in &p.plan.insert_only_tables {
+        println!("  {}.{}  (no replica identity: inserts only)", sanitize(&t.schema), sanitize(&t.name));
+    }
+    for w in &p.plan.warnings {
+        println!("warning: {}", sanitize(w));
+    }
+    println!("SQL:");
+    for s in &p.plan.statements {
+        println!("  {};", sanitize(s));
+    }
+}
+
+/// Prints the configured sources.
+pub fn print_sources(sources: &[SourceRecord], as_json: bool) {
+    if as_json {
+        for s in sources {
+            println!("{}", json!(s));
+        }
+        return;
+    }
+    if sources.is_empty() {
+        println!("No sources. Add one with `rowtrail source add pg NAME --url …` or `rowtrail source add sqlite NAME --path …`, or run `rowtrail demo`.");
+    }
+    for s in sources {
+        let target = s.config.get("url").or_else(|| s.config.get("path")).and_then(|v| v.as_str()).unwrap_or("");
+        println!("{}  {}  {}  position {}", sanitize(&s.name), s.kind, sanitize(target), s.checkpoint.as_deref().unwrap_or("-"));
+    }
+}
+
+/// Prints source and slot health.
+pub fn print_status(st: &[SourceStatus], warn_bytes: i64, as_json: bool) {
+    if as_json {
+        for s in st {
+            println!("{}", json!(s));
+        }
+        return;
+    }
+    let mib = |b: Option<i64>| b.map_or("-".into(), |b| format!("{:.1} MiB", b as f64 / 1048576.0));
+    for s in st {
+        println!("{} ({}): cached up to {}", sanitize(&s.source.name), s.source.kind, s.source.checkpoint.as_deref().unwrap_or("-"));
+        if let Some(e) = &s.error {
+            println!("  cannot reach the server: {}", sanitize(e));
+        }
+        let own = s.source.config.get("slot").and_then(|v| v.as_str()).unwrap_or("");
+        for slot in &s.slots {
+            let mark = if slot.slot == own { "*" } else { " " };
+            println!(
+                " {mark}slot {}  {}  wal {}  retained {}  lag {}",
+                slot.slot,
+                if slot.active { "active" } else { "inactive" },
+                slot.wal_status.as_deref().unwrap_or("-"),
+                mib(slot.retained_bytes),
+                mib(slot.lag_bytes)
+            );
+            if slot.wal_status.as_deref() == Some("lost") {
+                println!("  error: the server invalidated {}; history after its position is lost. Remove and re-add the source.", slot.slot);
+            } else if slot.retained_bytes.unwrap_or(0) > warn_bytes {
+                println!(
+                    "  warning: {} retains {} of WAL on the server. Run `rowtrail sync` or drop the slot: rowtrail source rm NAME --drop-slot",
+                    slot.slot,
+                    mib(slot.retained_bytes)
+                );
+            }
+        }
+    }
+}
+
+fn key_text(e: &EventRow) -> String {
+    e.key
+        .iter()
+        .map(|(k, v)| format!("{}={}", k, v.as_deref().unwrap_or("NULL")))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn changed_columns(e: &EventRow) -> Vec<String> {
+    match (&e.before, &e.after) {
+        (Some(b), Some(a)) => e
+            .columns
+            .iter()
+            .zip(b.iter().zip(a))
+            .filter(|(_, (x, y))| x != y && !matches!(x, Cell::Missing) && !matches!(y, Cell::Missing))
+            .map(|(c, _)| c.name.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn context_text(ctx: &serde_json::Map<String, serde_json::Value>) -> String {
+    ctx.iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Streams events, one line (or JSON line) each.
+pub fn print_events(cache: &Cache, filter: &EventFilter, as_json: bool) -> Result<(), CacheError> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut n = 0u64;
+    let res = cache.for_each_event(filter, |e| {
+        n += 1;
+        let line = if as_json {
+            e.to_json().to_string()
+        } else {
+            let changed = changed_columns(&e);
+            sanitize(&format!(
+                "#{:<6} {}  {:<8} {:<7} {:<8} {}.{}  {}{}{}",
+                e.id,
+                format_us(e.committed_us),
+                e.source,
+                e.txid,
+                e.op,
+                e.schema,
+                e.table,
+                key_text(&e),
+                if changed.is_empty() { String::new() } else { format!("  [{}]", changed.join(", ")) },
+                if e.context.is_empty() { String::new() } else { format!("  {}", context_text(&e.context)) }
+            ))
+        };
+        // A closed pipe (`| head`) ends the listing quietly.
+        if writeln!(out, "{line}").is_err() {
+            return Err(CacheError::WriterGone("stdout closed".into()));
+        }
+        Ok(())
+    });
+    match res {
+        Err(CacheError::WriterGone(m)) if m == "stdout closed" => return Ok(()),
+        other => other?,
+    }
+    let _ = out.flush();
+    if n == 0 && !as_json {
+        eprintln!("No events match. `rowtrail sync` reads new changes; `rowtrail source list` shows sources.");
+    }
+    Ok(())
+}
+
+fn change_json(c: &FieldChange) -> serde_json::Value {
+    json!(c)
+}
+
+fn print_changes(changes: &[FieldChange], indent: &str) {
+    for c in changes {
+        let mut s = String::new();
+        render_plain(&c.diff, &mut s);
+        let mark = if c.inferred { " (inferred)" } else { "" };
+        let mut lines = s.lines();
+        let first = lines.next().unwrap_or("");
+        println!("{indent}{}{mark}: {first}", sanitize(&c.column));
+        for l in lines {
+            println!("{indent}    {l}");
+        }
+    }
+}
+
+/// Prints a record's versions, newest first.
+pub fn print_history(h: &History, as_json: bool) {
+    if as_json {
+        for v in h.versions.iter().rev() {
+            let mut o = v.event.to_json();
+            if let Some(m) = o.as_object_mut() {
+                m.insert("version".into(), v.number.into());
+                m.insert("changes".into(), v.changes.iter().map(change_json).collect());
+            }
+            println!("{o}");
+        }
+        return;
+    }
+    println!("{} — {} version(s), newest first", sanitize(&h.label()), h.versions.len());
+    for v in h.versions.iter().rev() {
+        let e = &v.event;
+        println!();
+        println!(
+            "v{}  {}  {}  txid {} at {}  source {}{}",
+            v.number,
+            format_us(e.committed_us),
+            e.op,
+            sanitize(&e.txid),
+            sanitize(&e.position),
+            sanitize(&e.source),
+            if e.context.is_empty() { String::new() } else { format!("  {}", sanitize(&context_text(&e.context))) }
+        );
+        match e.op {
+            Op::Truncate => println!("    (table truncated: the record was removed)"),
+            Op::Delete => println!("    (deleted)"),
+            _ => {}
+        }
+        if e.op != Op::Truncate {
+            print_changes(&v.changes, "    ");
+            if v.unchanged > 0 && e.op == Op::Update {
+                println!("    ({} unchanged)", v.unchanged);
+            }
+        }
+    }
+}
+
+/// Prints the comparison of two versions.
+pub fn print_compare(h: &History, from: usize, to: usize, changes: &[FieldChange], as_json: bool) {
+    if as_json {
+        println!("{}", json!({"table": h.table.qualified(), "key": h.key.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(), "from": from, "to": to, "changes": changes}));
+        return;
+    }
+    println!("{} v{from} → v{to}", sanitize(&h.label()));
+    if changes.is_empty() {
+        println!("    (no differences)");
+    }
+    print_changes(changes, "    ");
+}
+
+/// Prints what the demo made and where to look.
+pub fn print_demo(info: &DemoInfo, d: &Durable, ws: &Workspace, as_json: bool) {
+    if as_json {
+        println!("{}", json!({"database": info.path, "cache": ws.cache_path(), "events": d.events, "transactions": d.transactions, "bad_batch_txid": info.bad_batch_txid, "sample_record": [info.sample_record.0, info.sample_record.1]}));
+        return;
+    }
+    println!("Demo database: {}", info.path.display());
+    println!("Captured {} events in {} transactions into {}", d.events, d.transactions, ws.cache_path().display());
+    println!();
+    println!("Look at:");
+    println!("  rowtrail events --table {} --limit 20", info.sample_record.0);
+    println!("  rowtrail history {} {}", info.sample_record.0, info.sample_record.1);
+    println!("  rowtrail events --txn {}        # the bad batch update", info.bad_batch_txid);
+}
