@@ -374,10 +374,10 @@ pub async fn primary_key(client: &Client, table_oid: u32) -> Result<Vec<String>,
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-/// The server's current WAL insert position.
+/// The server's current WAL insert position (not the write position, which lags behind asynchronous commits).
 pub async fn current_wal_lsn(client: &Client) -> Result<u64, String> {
     let s: String = client
-        .query_one("SELECT pg_current_wal_lsn()::text", &[])
+        .query_one("SELECT pg_current_wal_insert_lsn()::text", &[])
         .await
         .map_err(err)?
         .get(0);
