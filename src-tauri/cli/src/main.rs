@@ -126,6 +126,9 @@ enum AddCmd {
         /// Only the tables of this schema.
         #[arg(long)]
         schema: Option<String>,
+        /// Record every current row once as a baseline version, consistent with the stream's start.
+        #[arg(long)]
+        snapshot: bool,
         /// Create without asking (the plan is still printed).
         #[arg(long, short)]
         yes: bool,
@@ -227,7 +230,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let ws = Workspace::resolve(cli.data_dir.as_deref());
     let cache_path = ws.cache_path();
     match &cli.cmd {
-        Cmd::Source(SourceCmd::Add(AddCmd::Pg { name, url, tables, schema, yes })) => {
+        Cmd::Source(SourceCmd::Add(AddCmd::Pg { name, url, tables, schema, snapshot, yes })) => {
             let cache = Cache::open(&cache_path)?;
             let pw = password(&cli)?;
             let scope = match (tables, schema) {
@@ -235,7 +238,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 (None, Some(s)) => TableScope::Schema(s.clone()),
                 (None, None) => TableScope::All,
             };
-            let plan = sync::plan_postgres_source(&cache, name, url, pw.clone(), scope).await?;
+            let plan = sync::plan_postgres_source(&cache, name, url, pw.clone(), scope, *snapshot).await?;
             output::print_plan(&plan, cli.json);
             if !yes {
                 if !std::io::stdin().is_terminal() {

@@ -181,6 +181,15 @@ fn change_json(c: &FieldChange) -> serde_json::Value {
 
 fn print_changes(changes: &[FieldChange], indent: &str) {
     for c in changes {
+        if let (None, Some(new), false) = (&c.old, &c.new, c.inferred) {
+            // A value appearing (an insert, an added column) reads best as the value itself.
+            let v = sanitize(new);
+            println!("{indent}{}: {}", sanitize(&c.column), v.lines().next().unwrap_or(""));
+            for l in v.lines().skip(1) {
+                println!("{indent}    {l}");
+            }
+            continue;
+        }
         let mut s = String::new();
         render_plain(&c.diff, &mut s);
         let mark = if c.inferred { " (inferred)" } else { "" };

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::cache::{Cache, Durable, SourceRecord, WriterHandle};
 use crate::source::postgres::catalog::{self, SetupPlan, SlotStatus, TableScope};
 use crate::source::postgres::conn::PgConnInfo;
+use crate::source::postgres::snapshot;
 use crate::source::postgres::{PgSource, PgSourceConfig};
 use crate::source::sqlite::{self, SqliteSource};
 use crate::source::{RunOptions, Source, SourceError};
@@ -75,6 +76,8 @@ pub struct PgPlan {
     /// The table scope asked for.
     #[serde(skip)]
     pub scope: TableScope,
+    /// Record every current row once as a baseline version.
+    pub snapshot: bool,
 }
 
 /// Connects, checks prerequisites and plans a PostgreSQL source. Creates nothing.
@@ -84,6 +87,7 @@ pub async fn plan_postgres_source(
     url: &str,
     password: Option<String>,
     scope: TableScope,
+    snapshot: bool,
 ) -> Result<PgPlan, SourceError> {
     if cache.source(name).is_ok() {
         return Err(crate::cache::CacheError::SourceExists(name.to_string()).into());
@@ -102,7 +106,15 @@ pub async fn plan_postgres_source(
         });
     }
     let tables = catalog::list_tables(&client, &scope).await.map_err(|m| config_err(name, m))?;
-    let plan = catalog::plan_setup(name, tables).map_err(|m| config_err(name, m))?;
+    let mut plan = catalog::plan_setup(name, tables).map_err(|m| config_err(name, m))?;
+    if snapshot {
+        if let Some(last) = plan.statements.last_mut() {
+            *last = format!(
+                "CREATE_REPLICATION_SLOT \"{}\" LOGICAL pgoutput (SNAPSHOT 'export')  -- then read every row of the tables once, as the baseline",
+                plan.slot
+            );
+        }
+    }
     let existing = catalog::slot_statuses(&client).await.map_err(|m| config_err(name, m))?;
     if existing.iter().any(|s| s.slot == plan.slot) {
         return Err(config_err(
@@ -118,10 +130,12 @@ pub async fn plan_postgres_source(
         url: info.redacted_url(),
         plan,
         scope,
+        snapshot,
     })
 }
 
-/// Creates what `plan` lists on the server and registers the source in the cache.
+/// Creates what `plan` lists on the server and registers the source in the cache; with a
+/// snapshot, also stores the baseline rows. On failure, removes what it created.
 pub async fn create_postgres_source(
     cache: &Cache,
     plan: &PgPlan,
@@ -130,7 +144,7 @@ pub async fn create_postgres_source(
     let mut info = PgConnInfo::parse(&plan.url).map_err(|m| config_err(&plan.name, m))?;
     info.password = password;
     let client = connect(&plan.name, &info).await?;
-    catalog::apply_setup(&client, &plan.plan, true)
+    catalog::apply_setup(&client, &plan.plan, !plan.snapshot)
         .await
         .map_err(|m| config_err(&plan.name, format!("setup failed, nothing was left on the server: {m}")))?;
     let cfg = PgSourceConfig {
@@ -140,11 +154,35 @@ pub async fn create_postgres_source(
         scope: plan.scope.clone(),
     };
     let value = serde_json::to_value(&cfg).map_err(|e| config_err(&plan.name, e.to_string()))?;
-    match cache.add_source(&plan.name, "postgres", &value) {
+    let registered = async {
+        let rec = cache.add_source(&plan.name, "postgres", &value)?;
+        if plan.snapshot {
+            let mut writer = WriterHandle::spawn(cache.path(), rec.id)?;
+            let tables: Vec<_> = plan.plan.tables.iter().chain(&plan.plan.insert_only_tables).cloned().collect();
+            let copied = snapshot::create_slot_with_snapshot(
+                &plan.name,
+                &info,
+                &cfg.slot,
+                cfg.publications.clone(),
+                &tables,
+                &mut writer,
+            )
+            .await;
+            let closed = writer.close().await;
+            copied?;
+            closed?;
+        }
+        Ok::<_, SourceError>(rec)
+    }
+    .await;
+    match registered {
         Ok(r) => Ok(r),
         Err(e) => {
             let _ = catalog::drop_objects(&client, &cfg.slot, &cfg.publications, true).await;
-            Err(e.into())
+            if let Ok(mut c) = cache.reopen() {
+                let _ = c.remove_source(&plan.name);
+            }
+            Err(e)
         }
     }
 }

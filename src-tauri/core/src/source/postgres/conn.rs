@@ -253,14 +253,38 @@ impl PgConnInfo {
         )
         .with_port(self.port)
         .with_tls(tls)
-        .with_options(SESSION_OPTIONS)
+        .with_options(session_options())
         .with_application_name("rowtrail")
     }
 }
 
-/// Session settings for every connection whose text output we store.
-pub const SESSION_OPTIONS: &str =
-    "-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres -c extra_float_digits=3 -c bytea_output=hex";
+/// Session settings for every connection whose text output we store, so values arrive in
+/// one deterministic text form (UTC times, ISO dates, hex bytea, exact floats).
+pub const SESSION_SETTINGS: &[(&str, &str)] = &[
+    ("TimeZone", "UTC"),
+    ("DateStyle", "ISO,MDY"),
+    ("IntervalStyle", "postgres"),
+    ("extra_float_digits", "3"),
+    ("bytea_output", "hex"),
+];
+
+/// [`SESSION_SETTINGS`] as a startup `options` string.
+pub fn session_options() -> String {
+    SESSION_SETTINGS
+        .iter()
+        .map(|(k, v)| format!("-c {k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// [`SESSION_SETTINGS`] as SQL `SET` statements.
+pub fn session_set_sql() -> String {
+    SESSION_SETTINGS
+        .iter()
+        .map(|(k, v)| format!("SET {k} TO '{v}'"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 /// A server error as `message (SQLSTATE code)` with its detail and hint; other errors as text.
 pub fn describe_pg_error(e: &tokio_postgres::Error) -> String {

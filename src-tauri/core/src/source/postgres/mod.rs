@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod conn;
 pub mod pgoutput;
+pub mod snapshot;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -143,7 +144,9 @@ impl PgSource {
                 ),
             });
         }
-        if durable.position_num > 0 && confirmed > durable.position_num {
+        // The snapshot baseline sits one byte before the slot's consistent point (so a commit
+        // exactly there is still stored); no transaction fits in that byte.
+        if durable.position_num > 0 && confirmed > durable.position_num + 1 {
             return Err(SourceError::Gap {
                 source_name: self.name.clone(),
                 detail: format!(
