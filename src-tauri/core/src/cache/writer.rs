@@ -180,6 +180,11 @@ impl WriterHandle {
         }
     }
 
+    /// Whether ops are buffered but not yet sent to the writer thread.
+    pub fn has_pending(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
     /// The latest durable position.
     pub fn durable(&self) -> Durable {
         self.durable.borrow().clone()

@@ -186,6 +186,7 @@ impl PgSource {
         })?;
         report(SourceState::CatchingUp, writer, None, None);
 
+        let mut durable_rx = writer.watch();
         let mut rels: HashMap<u32, RelState> = HashMap::new();
         let mut in_txn = false;
         let mut skipping = false;
@@ -197,6 +198,20 @@ impl PgSource {
         let result: Result<Ended, SourceError> = loop {
             let ev = tokio::select! {
                 _ = opts.cancel.cancelled(), if !in_txn => break Ok(Ended::Done),
+                // A quiet stream must not leave committed transactions in the handle's buffer.
+                _ = tokio::time::sleep(Duration::from_millis(20)), if writer.has_pending() => {
+                    writer.send().await?;
+                    continue;
+                }
+                // Acknowledge as soon as the cache commits, not at the next message.
+                Ok(()) = durable_rx.changed() => {
+                    let n = durable_rx.borrow_and_update().position_num;
+                    if n > acked {
+                        repl.update_applied_lsn(Lsn(n as u64));
+                        acked = n;
+                    }
+                    continue;
+                }
                 r = tokio::time::timeout(SILENCE, repl.recv()) => r,
             };
             let ev = match ev {
