@@ -216,10 +216,7 @@ impl PgSource {
             };
             let ev = match ev {
                 Err(_) => break Err(self.stream_err(last_commit, format!("no message from the server for {}s", SILENCE.as_secs()), true)),
-                Ok(Err(e)) => {
-                    let transient = e.is_transient() || e.is_io();
-                    break Err(self.stream_err(last_commit, e.to_string(), transient));
-                }
+                Ok(Err(e)) => break Err(self.stream_err(last_commit, e.to_string(), is_transient(&e))),
                 Ok(Ok(None)) => {
                     if in_txn {
                         break Err(self.stream_err(last_commit, "the server ended the stream inside a transaction".into(), true));
@@ -469,6 +466,26 @@ impl Source for PgSource {
             }
         }
     }
+}
+
+/// Whether a stream error may pass: lost connections, and server errors of the classes that
+/// mean "not now" (connection exception, operator intervention such as a terminated walsender
+/// or a restart, insufficient resources, system error, a slot still held by an exiting
+/// walsender). Authentication, missing objects and protocol errors need the user.
+fn is_transient(e: &pgwire_replication::PgWireError) -> bool {
+    if e.is_transient() {
+        return true;
+    }
+    if !e.is_server() {
+        return false;
+    }
+    let text = e.to_string();
+    let code = text
+        .split("SQLSTATE ")
+        .nth(1)
+        .map(|c| c.chars().take(5).collect::<String>())
+        .unwrap_or_default();
+    ["08", "57", "53", "58", "40"].iter().any(|class| code.starts_with(class)) || code == "55006"
 }
 
 /// Moves the slot's confirmed position to `lsn` after the stream closed, because the
