@@ -61,6 +61,9 @@ pub enum WriteOp {
         /// Position as an ordered number.
         position_num: i64,
     },
+    /// The current transaction will not complete (the stream broke off inside it): forget
+    /// what was stored of it. The source sends it again, whole, on resume.
+    Abort,
     /// Commit what can be committed and answer with the durable position.
     Flush(oneshot::Sender<Durable>),
 }
@@ -283,14 +286,9 @@ impl Writer {
             }
         }
         if self.in_sql_tx {
-            if self.cur.is_some() {
-                // The source stopped mid-transaction: keep only whole transactions.
-                self.conn.execute_batch("ROLLBACK")?;
-                self.in_sql_tx = false;
-                self.cur = None;
-            } else {
-                self.commit()?;
-            }
+            // The source stopped mid-transaction: keep only whole transactions.
+            self.abort_current()?;
+            self.commit()?;
         }
         self.answer_flushes();
         Ok(())
@@ -330,9 +328,29 @@ impl Writer {
         Ok(())
     }
 
+    /// Removes the rows of an unfinished transaction from the open SQLite transaction.
+    fn abort_current(&mut self) -> Result<(), CacheError> {
+        if let Some(cur) = self.cur.take() {
+            if !cur.skip {
+                self.conn
+                    .prepare_cached("DELETE FROM events WHERE txn_id = ?1")?
+                    .execute([cur.row_id])?;
+                self.conn
+                    .prepare_cached("DELETE FROM transactions WHERE id = ?1")?
+                    .execute([cur.row_id])?;
+                self.durable.events = self.durable.events.saturating_sub(cur.events);
+                self.events_since_commit = self.events_since_commit.saturating_sub(cur.events);
+            }
+        }
+        Ok(())
+    }
+
     fn apply(&mut self, op: WriteOp) -> Result<(), CacheError> {
         match op {
+            WriteOp::Abort => self.abort_current()?,
             WriteOp::Begin(meta) => {
+                // A Begin inside a transaction means the source lost the rest of the previous one.
+                self.abort_current()?;
                 if meta.position_num <= self.last_num {
                     self.cur = Some(CurTxn {
                         row_id: 0,
@@ -677,6 +695,87 @@ pub fn decode_image(s: &str) -> Result<Vec<Cell>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::query::EventFilter;
+    use crate::cache::Cache;
+    use crate::event::ColumnDef;
+
+    fn rel() -> Relation {
+        let col = |name: &str, key| ColumnDef { name: name.into(), type_name: "text".into(), key };
+        Relation { schema: "public".into(), table: "shp".into(), columns: vec![col("id", true), col("st", false), col("notes", false)] }
+    }
+
+    fn t(s: &str) -> Cell {
+        Cell::Text(s.into())
+    }
+
+    fn begin(n: i64) -> WriteOp {
+        WriteOp::Begin(TxnMeta { txid: format!("x{n}"), position: format!("p{n}"), position_num: n, committed_us: n })
+    }
+
+    fn ev(op: Op, before: Option<Vec<Cell>>, after: Option<Vec<Cell>>) -> WriteOp {
+        WriteOp::Event { relation: 7, event: ChangeEvent { op, before, after } }
+    }
+
+    async fn setup() -> (tempfile::TempDir, Cache, WriterHandle) {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("c.sqlite")).unwrap();
+        let src = cache.add_source("s", "test", &serde_json::json!({})).unwrap();
+        let mut w = WriterHandle::spawn(cache.path(), src.id).unwrap();
+        w.push(WriteOp::Relation { id: 7, relation: rel() }).await.unwrap();
+        (dir, cache, w)
+    }
+
+    #[tokio::test]
+    async fn replayed_transactions_are_skipped_and_partial_ones_dropped() {
+        let (_d, cache, mut w) = setup().await;
+        for op in [begin(10), ev(Op::Insert, None, Some(vec![t("1"), t("P"), t("n")])), WriteOp::Commit] {
+            w.push(op).await.unwrap();
+        }
+        assert_eq!(w.flush().await.unwrap().position_num, 10);
+        // A replay of 10 and an older 5 are skipped; 20 breaks off and is aborted.
+        for op in [
+            begin(10), ev(Op::Insert, None, Some(vec![t("1"), t("P"), t("n")])), WriteOp::Commit,
+            begin(5), ev(Op::Insert, None, Some(vec![t("9"), t("P"), t("n")])), WriteOp::Commit,
+            begin(20), ev(Op::Update, Some(vec![t("1"), t("P"), t("n")]), Some(vec![t("1"), t("X"), t("n")])), WriteOp::Abort,
+        ] {
+            w.push(op).await.unwrap();
+        }
+        let d = w.flush().await.unwrap();
+        assert_eq!((d.position_num, d.events, d.skipped), (10, 1, 2));
+        // The same transaction arrives whole after the reconnect.
+        for op in [begin(20), ev(Op::Update, Some(vec![t("1"), t("P"), t("n")]), Some(vec![t("1"), t("X"), t("n")])), WriteOp::Commit, begin(30), ev(Op::Delete, Some(vec![t("1"), t("X"), t("n")]), None)] {
+            w.push(op).await.unwrap();
+        }
+        // Closing inside transaction 30 keeps everything before it.
+        let d = w.close().await.unwrap();
+        assert_eq!(d.position_num, 20);
+        let evs = cache.events(&EventFilter::default()).unwrap();
+        assert_eq!(evs.iter().map(|e| (e.txid.as_str(), e.op)).collect::<Vec<_>>(), vec![("x10", Op::Insert), ("x20", Op::Update)]);
+        assert_eq!(cache.checkpoint(1).unwrap(), Some(("p20".to_string(), 20)));
+    }
+
+    #[tokio::test]
+    async fn missing_values_are_inferred_from_earlier_versions() {
+        let (_d, cache, mut w) = setup().await;
+        for op in [
+            begin(1), ev(Op::Insert, None, Some(vec![t("1"), t("P"), t("long text")])), WriteOp::Commit,
+            // No old tuple (REPLICA IDENTITY DEFAULT) and an unchanged TOAST value.
+            begin(2), ev(Op::Update, Some(vec![t("1"), Cell::Missing, Cell::Missing]), Some(vec![t("1"), t("X"), Cell::Missing])), WriteOp::Commit,
+            // A record seen for the first time mid-history: nothing to infer from.
+            begin(3), ev(Op::Update, Some(vec![t("2"), Cell::Missing, Cell::Missing]), Some(vec![t("2"), t("S"), Cell::Missing])), WriteOp::Commit,
+        ] {
+            w.push(op).await.unwrap();
+        }
+        w.close().await.unwrap();
+        let evs = cache.events(&EventFilter::default()).unwrap();
+        assert_eq!(evs[1].before, Some(vec![t("1"), t("P"), t("long text")]));
+        assert_eq!(evs[1].after, Some(vec![t("1"), t("X"), t("long text")]));
+        assert_eq!(evs[1].inferred, vec!["st".to_string(), "notes".to_string()]);
+        assert_eq!(evs[2].before, Some(vec![t("2"), Cell::Missing, Cell::Missing]));
+        let j = evs[2].to_json();
+        assert_eq!(j["unknown"], serde_json::json!(["st", "notes"]));
+        assert!(j["after"].get("notes").is_none(), "unknown is never shown as null");
+    }
 
     #[test]
     fn images_round_trip_with_hostile_text() {

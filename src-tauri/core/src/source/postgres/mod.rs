@@ -306,6 +306,9 @@ impl PgSource {
             }
         };
         repl.stop();
+        if in_txn && !skipping {
+            push(writer, WriteOp::Abort).await?;
+        }
         // Store what was read and tell the server, even when the stream failed: the slot then
         // holds no more WAL than needed, and a resumed run re-reads nothing twice.
         let flushed = writer.flush().await;

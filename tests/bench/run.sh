@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# Rowtrail's benchmarks (`make bench`). Not tests: they measure and print a markdown table;
+# nothing is written to BENCHMARKS.md automatically.
+#
+#   make bench                         # default sizes (~15 minutes on 2 cores)
+#   BENCH_N=20000 BENCH_RECORDS=2000 make bench     # a quick run
+#
+# 1. Ingest: one REPLICA IDENTITY FULL table, BENCH_N inserts (transactions of 1,000 rows)
+#    then BENCH_N updates in ONE transaction; `pg_recvlogical` (pgoutput, to /dev/null) and
+#    `rowtrail sync` each read the same WAL from their own slot, created before the workload.
+# 2. History: a cache of BENCH_RECORDS x BENCH_VERSIONS events built through the engine's
+#    WriterHandle; `record_history` for BENCH_LOOKUPS random records against the equivalent
+#    indexed PostgreSQL query (tests/src/bin/rowtrail-bench.rs).
+#
+# Environment (all optional):
+#   BENCH_N         rows inserted, then updated in one transaction     (default 500000)
+#   BENCH_RUNS      runs of each ingest side; the better one counts    (default 2)
+#   BENCH_RECORDS   records in the history cache                       (default 100000)
+#   BENCH_VERSIONS  versions per record                                (default 100)
+#   BENCH_LOOKUPS   history lookups timed                              (default 1000)
+#   BENCH_ONLY      `ingest` or `history` to run one part only
+#   BENCH_DIR       work directory for caches (default /work/scratch/rowtrail-bench if
+#                   /work/scratch exists, else $TMPDIR/rowtrail-bench); emptied at the end
+#   BENCH_KEEP=1    keep BENCH_DIR's caches afterwards
+#   CARGO           cargo command (default cargo)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+cd "$ROOT"
+CARGO=${CARGO:-cargo}
+
+log() { echo "bench: $*" >&2; }
+die() { echo "bench: $*" >&2; exit 1; }
+
+# ---- outer: tools, release builds, then this script again inside a throwaway cluster ----
+if [[ "${1:-}" != "--inner" ]]; then
+    if [[ ! -x /usr/bin/time ]]; then
+        log "installing GNU time (for peak RSS)"
+        if [[ "$(id -u)" == 0 ]]; then
+            apt-get install -y -qq time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+        else
+            sudo apt-get install -y -qq time >/dev/null
+        fi
+    fi
+    log "building release binaries"
+    $CARGO build --release -q -p rowtrail-cli
+    $CARGO build --release -q -p rowtrail-tests --bin rowtrail-bench
+    TARGET=$($CARGO metadata --format-version 1 --no-deps 2>/dev/null \
+        | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+    export BENCH_TARGET=${TARGET:-$ROOT/target}/release
+    exec tests/pg-cluster.sh run "$ROOT/tests/bench/run.sh" --inner
+fi
+
+# ---- inner: the cluster is up (ROWTRAIL_TEST_PG_URL / _BIN) ----
+RT=$BENCH_TARGET/rowtrail
+BB=$BENCH_TARGET/rowtrail-bench
+[[ -x "$RT" && -x "$BB" ]] || die "release binaries missing in $BENCH_TARGET"
+PGBIN=$ROWTRAIL_TEST_PG_BIN
+ADMIN=$ROWTRAIL_TEST_PG_URL
+SERVER=${ADMIN%/*}                       # postgres://postgres@127.0.0.1:PORT
+
+N=${BENCH_N:-500000}
+RUNS=${BENCH_RUNS:-2}
+RECORDS=${BENCH_RECORDS:-100000}
+VERSIONS=${BENCH_VERSIONS:-100}
+LOOKUPS=${BENCH_LOOKUPS:-1000}
+ONLY=${BENCH_ONLY:-}
+if [[ -n "${BENCH_DIR:-}" ]]; then
+    DIR=$BENCH_DIR
+elif [[ -d /work/scratch ]]; then
+    DIR=/work/scratch/rowtrail-bench
+else
+    DIR=${TMPDIR:-/tmp}/rowtrail-bench
+fi
+case "$DIR" in "$ROOT"|"$ROOT"/*) die "BENCH_DIR must be outside the repository" ;; esac
+rm -rf -- "$DIR"
+mkdir -p "$DIR"
+cleanup() { if [[ "${BENCH_KEEP:-0}" != 1 ]]; then rm -rf -- "$DIR"; fi; }
+trap cleanup EXIT
+
+psql() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+rss_mb() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
+bytes_of() { local t=0 f; for f in "$@"; do [[ -f "$f" ]] && t=$(( t + $(stat -c %s "$f") )); done; echo "$t"; }
+
+PG_VERSION=$(psql -d "$ADMIN" -Atc "SHOW server_version")
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+log "PostgreSQL $PG_VERSION, load $LOAD_START, work dir $DIR"
+STARTED=$(now)
+
+# ============================== 1. ingest ==============================
+ingest() {
+    local url="$SERVER/bench_ingest" i
+    psql -d "$ADMIN" -c "CREATE DATABASE bench_ingest"
+    psql -d "$url" <<'SQL'
+CREATE TABLE orders (
+    id         bigint PRIMARY KEY,
+    status     text NOT NULL,
+    amount     numeric(12,2) NOT NULL,
+    updated_at timestamptz NOT NULL,
+    note       text NOT NULL
+);
+ALTER TABLE orders REPLICA IDENTITY FULL;
+CREATE PUBLICATION bench_pub FOR TABLE orders;
+SQL
+    # Every slot exists before the workload, so each run reads the very same WAL.
+    for (( i = 1; i <= RUNS; i++ )); do
+        psql -d "$url" -Atc "SELECT pg_create_logical_replication_slot('bench_recv_$i', 'pgoutput')" >/dev/null
+        "$RT" --data-dir "$DIR/rt$i" source add pg "rt$i" --url "$url?sslmode=disable" --yes >"$DIR/rt$i.add" 2>&1 \
+            || { cat "$DIR/rt$i.add" >&2; die "rowtrail source add failed"; }
+    done
+
+    log "ingest: workload: $N inserts (transactions of 1,000), then $N updates in one transaction"
+    local t0 t1 t2
+    t0=$(now)
+    psql -d "$url" -c "
+DO \$\$
+DECLARE b bigint;
+BEGIN
+  FOR b IN 0 .. ($N - 1) / 1000 LOOP
+    INSERT INTO orders (id, status, amount, updated_at, note)
+    SELECT g, 'pending', round(((g * 7) % 100000) / 100.0, 2),
+           timestamptz '2026-01-01 00:00:00+00' + g * interval '1 second',
+           format('Order %s: customer asked us to leave the parcel at the back door and to call ahead.', g)
+    FROM generate_series(b * 1000 + 1, least(b * 1000 + 1000, $N)) g;
+    COMMIT;
+  END LOOP;
+END
+\$\$;"
+    t1=$(now)
+    psql -d "$url" -c "UPDATE orders SET status = 'paid', amount = amount + 1, updated_at = updated_at + interval '1 hour'"
+    t2=$(now)
+    ENDPOS=$(psql -d "$url" -Atc "SELECT pg_current_wal_lsn()")
+    EVENTS=$(( 2 * N ))
+    WAL_BYTES=$(psql -d "$url" -Atc "SELECT pg_wal_lsn_diff('$ENDPOS', restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = 'bench_recv_1'")
+    INSERT_S=$(calc %.1f "$t1 - $t0")
+    UPDATE_S=$(calc %.1f "$t2 - $t1")
+    log "ingest: workload done (inserts ${INSERT_S}s, update ${UPDATE_S}s, WAL $(( WAL_BYTES / 1048576 )) MiB), end position $ENDPOS"
+
+    RECV_BEST=""; RT_BEST=""; RT_RSS_MAX=0; RT_STREAM_BEST=""
+    for (( i = 1; i <= RUNS; i++ )); do
+        # pg_recvlogical: the server's own decoding and sending, written nowhere.
+        local s e took
+        s=$(now)
+        /usr/bin/time -v -o "$DIR/recv$i.time" "$PGBIN/pg_recvlogical" -d "$url" --slot "bench_recv_$i" --start \
+            --endpos="$ENDPOS" --no-loop -o proto_version=1 -o publication_names=bench_pub -f /dev/null
+        e=$(now)
+        took=$(calc %.3f "$e - $s")
+        local reached
+        reached=$(psql -d "$url" -Atc "SELECT confirmed_flush_lsn >= '$ENDPOS' FROM pg_replication_slots WHERE slot_name = 'bench_recv_$i'")
+        [[ "$reached" == t ]] || log "warning: pg_recvlogical run $i stopped before $ENDPOS"
+        log "ingest: pg_recvlogical run $i: ${took}s ($(calc %.0f "$EVENTS / $took") events/s)"
+        if [[ -z "$RECV_BEST" ]] || awk "BEGIN { exit !($took < $RECV_BEST) }"; then RECV_BEST=$took; fi
+
+        # rowtrail sync, with a watcher noting when the stream is stored and acknowledged.
+        "$BB" watch-slot --pg-url "$url" --slot "rowtrail_rt$i" --lsn "$ENDPOS" >"$DIR/watch$i.out" 2>/dev/null &
+        local watcher=$!
+        sleep 0.5
+        s=$(now)
+        /usr/bin/time -v -o "$DIR/rt$i.time" "$RT" --data-dir "$DIR/rt$i" --json sync "rt$i" >"$DIR/rt$i.json" \
+            || { cat "$DIR/rt$i.time" >&2; die "rowtrail sync failed"; }
+        e=$(now)
+        took=$(calc %.3f "$e - $s")
+        sleep 0.2
+        kill "$watcher" 2>/dev/null || true
+        wait "$watcher" 2>/dev/null || true
+        local stored stream rss cache_bytes
+        stored=$(sed -n 's/.*"events":\([0-9]*\).*/\1/p' "$DIR/rt$i.json")
+        [[ "$stored" == "$EVENTS" ]] || die "rowtrail stored ${stored:-?} events, expected $EVENTS ($(cat "$DIR/rt$i.json"))"
+        stream=$(sed -n 's/^reached_unix_s=//p' "$DIR/watch$i.out")
+        stream=${stream:+$(calc %.3f "$stream - $s")}
+        rss=$(rss_mb "$DIR/rt$i.time")
+        (( rss > RT_RSS_MAX )) && RT_RSS_MAX=$rss
+        cache_bytes=$(bytes_of "$DIR/rt$i/cache.sqlite" "$DIR/rt$i/cache.sqlite-wal")
+        log "ingest: rowtrail sync run $i: ${took}s ($(calc %.0f "$EVENTS / $took") events/s), stream stored+acknowledged after ${stream:-?}s, peak RSS ${rss} MB, cache $(( cache_bytes / 1048576 )) MiB"
+        if [[ -z "$RT_BEST" ]] || awk "BEGIN { exit !($took < $RT_BEST) }"; then
+            RT_BEST=$took; RT_STREAM_BEST=$stream; CACHE_BYTES=$cache_bytes
+        fi
+        rm -rf -- "$DIR/rt$i"       # free the disk before the next run
+    done
+    psql -d "$ADMIN" -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = 'bench_ingest'" >/dev/null
+    psql -d "$ADMIN" -c "DROP DATABASE bench_ingest"
+}
+
+# ============================== 2. history ==============================
+history() {
+    psql -d "$ADMIN" -c "CREATE DATABASE bench_history"
+    log "history: $RECORDS records x $VERSIONS versions, $LOOKUPS lookups"
+    "$BB" history --dir "$DIR" --pg-url "$SERVER/bench_history" --records "$RECORDS" --versions "$VERSIONS" \
+        --lookups "$LOOKUPS" >"$DIR/history.out"
+    cat "$DIR/history.out" >&2
+    # shellcheck disable=SC1091
+    . "$DIR/history.out"
+    rm -f -- "$DIR/history-cache.sqlite"*
+    psql -d "$ADMIN" -c "DROP DATABASE bench_history"
+}
+
+[[ "$ONLY" == history ]] || ingest
+[[ "$ONLY" == ingest ]] || history
+
+# ============================== report ==============================
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+TOTAL_S=$(calc %.0f "$(now) - $STARTED")
+WRITER=src-tauri/core/src/cache/writer.rs
+setting() { sed -n "s/^const $1: [^=]*= \(.*\);.*/\1/p" "$2" | tr -d '_' ; }
+status() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "**not met**"; fi; }
+
+echo
+echo "### Rowtrail benchmarks ($(date -u +%Y-%m-%d), $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src-tauri 2>/dev/null || echo ' + uncommitted engine changes'))"
+echo
+echo "Machine: $(nproc) cores, $(free -h | awk '/^Mem:/ { print $2 }') RAM, PostgreSQL $PG_VERSION (throwaway cluster: fsync off), load average $LOAD_START at start, $LOAD_END at end; ${TOTAL_S}s in all (excluding builds)."
+echo
+echo "| Benchmark | Rowtrail | Baseline | Ratio | Goal | Status |"
+echo "|---|---|---|---|---|---|"
+if [[ "$ONLY" != history ]]; then
+    RT_EPS=$(calc %.0f "$EVENTS / $RT_BEST")
+    RECV_EPS=$(calc %.0f "$EVENTS / $RECV_BEST")
+    RATIO=$(calc %.2f "$RECV_BEST / $RT_BEST")
+    BPE=$(calc %.0f "$CACHE_BYTES / $EVENTS")
+    echo "| Ingest, $EVENTS events ($N inserts in txns of 1,000 + $N-row UPDATE in 1 txn), best of $RUNS | $RT_EPS events/s (${RT_BEST}s) | pg_recvlogical $RECV_EPS events/s (${RECV_BEST}s) | $RATIO | ≥ 0.8 | $(status "$RATIO >= 0.8") |"
+    if [[ -n "$RT_STREAM_BEST" ]]; then
+        STREAM_EPS=$(calc %.0f "$EVENTS / $RT_STREAM_BEST")
+        echo "| … stream stored and acknowledged (before search indexing), same run | $STREAM_EPS events/s (~${RT_STREAM_BEST}s) | $RECV_EPS events/s | $(calc %.2f "$RECV_BEST / $RT_STREAM_BEST") | — | — |"
+    fi
+    echo "| Peak RSS of \`rowtrail sync\`, worst of $RUNS ($N-row transaction) | ${RT_RSS_MAX} MB | — | — | < 200 MB | $(status "$RT_RSS_MAX < 200") |"
+    echo "| Cache size after sync (db + -wal) | $BPE bytes/event ($(( CACHE_BYTES / 1048576 )) MiB) | WAL read: $(calc %.0f "$WAL_BYTES / $EVENTS") bytes/event | — | — | — |"
+fi
+if [[ "$ONLY" != ingest ]]; then
+    echo "| History of one record ($history_versions versions) in a $history_events-event cache, $history_lookups random records: median | $rt_median_ms ms | indexed PostgreSQL query $pg_median_ms ms | $history_ratio_median | median < 10 ms | $(status "$rt_median_ms < 10") |"
+    echo "| … p95 / max | $rt_p95_ms / $rt_max_ms ms | $pg_p95_ms / $pg_max_ms ms | $(calc %.2f "$rt_p95_ms / $pg_p95_ms") (p95) | — | — |"
+    echo "| Building the $history_events-event cache (WriterHandle, txns of 1,000) | ${cache_build_s}s ($cache_build_events_per_s events/s), $(( cache_bytes / 1048576 )) MiB ($(calc %.0f "$cache_bytes / $history_events") bytes/event) | PostgreSQL table + index: ${pg_build_s}s, $(( pg_bytes / 1048576 )) MiB | — | — | — |"
+fi
+echo
+if [[ "$ONLY" != history ]]; then
+    echo "Ingest workload on the server: inserts ${INSERT_S}s, one-transaction UPDATE ${UPDATE_S}s; WAL read by each side: $(( WAL_BYTES / 1048576 )) MiB."
+fi
+echo "Writer settings observed ($WRITER): BATCH_OPS=$(setting BATCH_OPS "$WRITER") ops per batch to the writer thread, commit every COMMIT_EVENTS=$(setting COMMIT_EVENTS "$WRITER") events or COMMIT_AGE=$(setting COMMIT_AGE "$WRITER") (at a source-transaction boundary, or when the queue is empty)."
