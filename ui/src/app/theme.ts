@@ -1,0 +1,47 @@
+// Theme: follows the system unless forced with data-theme on <html> — by the desktop shell's
+// View menu (it sets the attribute) or by the toolbar button (remembered in localStorage).
+import { createSignal } from "solid-js";
+
+export type ThemeChoice = "system" | "light" | "dark";
+const KEY = "rowtrail.theme";
+
+function read(): ThemeChoice {
+  try {
+    const v = localStorage.getItem(KEY);
+    return v === "light" || v === "dark" ? v : "system";
+  } catch {
+    return "system";
+  }
+}
+
+const [theme, setThemeSignal] = createSignal<ThemeChoice>("system");
+export { theme };
+
+export function applyTheme(t: ThemeChoice): void {
+  setThemeSignal(t);
+  const root = document.documentElement;
+  if (t === "system") root.removeAttribute("data-theme");
+  else root.setAttribute("data-theme", t);
+  try {
+    if (t === "system") localStorage.removeItem(KEY);
+    else localStorage.setItem(KEY, t);
+  } catch {
+    /* storage unavailable */
+  }
+}
+
+export function initTheme(): void {
+  const attr = document.documentElement.getAttribute("data-theme");
+  applyTheme(attr === "light" || attr === "dark" ? attr : read());
+  // The shell may set the attribute directly: keep the signal in step.
+  new MutationObserver(() => {
+    const a = document.documentElement.getAttribute("data-theme");
+    const t: ThemeChoice = a === "light" || a === "dark" ? a : "system";
+    if (t !== theme()) setThemeSignal(t);
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+}
+
+export function cycleTheme(): void {
+  const order: ThemeChoice[] = ["system", "light", "dark"];
+  applyTheme(order[(order.indexOf(theme()) + 1) % order.length]!);
+}

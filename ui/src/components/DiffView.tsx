@@ -1,0 +1,241 @@
+// Renders the backend's ValueDiff. Every value is a text node (never markup): audited values
+// come from production databases. Changes are marked by symbols and <del>/<ins> (struck
+// through / underlined) as well as colour.
+import { For, Match, Show, Switch, type JSX } from "solid-js";
+import type { JsonChange, JsonValue, LineChange, Span, ValueDiff } from "../api";
+
+export type DiffLayout = "inline" | "split";
+
+/** A value in the database's text form; NULL and the empty string are shown as such. */
+export function Value(props: { value: string | null | undefined; class?: string }): JSX.Element {
+  return (
+    <Switch fallback={<span class={"val " + (props.class ?? "")}>{props.value}</span>}>
+      <Match when={props.value === null || props.value === undefined}>
+        <span class={"val val-null " + (props.class ?? "")} title="SQL NULL">
+          NULL
+        </span>
+      </Match>
+      <Match when={props.value === ""}>
+        <span class={"val val-empty " + (props.class ?? "")} title="empty string">
+          (empty)
+        </span>
+      </Match>
+    </Switch>
+  );
+}
+
+function stripEol(s: string): string {
+  return s.replace(/\r?\n$/, "");
+}
+
+function jsonText(v: JsonValue): string {
+  return typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v) ?? "undefined";
+}
+
+function Spans(props: { spans: Span[]; side?: "old" | "new"; stripEol?: boolean }) {
+  const visible = () =>
+    props.spans.filter((s) => (props.side === "old" ? s.op !== "insert" : props.side === "new" ? s.op !== "delete" : true));
+  return (
+    <For each={visible()}>
+      {(s, i) => {
+        const text = () => (props.stripEol && i() === visible().length - 1 ? stripEol(s.text) : s.text);
+        return (
+          <Switch fallback={<span>{text()}</span>}>
+            <Match when={s.op === "delete"}>
+              <del class="d-del" title="removed">
+                {text()}
+              </del>
+            </Match>
+            <Match when={s.op === "insert"}>
+              <ins class="d-ins" title="added">
+                {text()}
+              </ins>
+            </Match>
+          </Switch>
+        );
+      }}
+    </For>
+  );
+}
+
+const LINE_MARK: Record<LineChange["op"], string> = { equal: " ", delete: "−", insert: "+", changed: "~" };
+
+function Lines(props: { lines: LineChange[]; layout: DiffLayout }) {
+  return (
+    <Show
+      when={props.layout === "split"}
+      fallback={
+        <div class="d-lines" role="table">
+          <For each={props.lines}>
+            {(l) => (
+              <div class={"d-line d-line-" + l.op} role="row">
+                <span class="d-mark" aria-label={l.op}>
+                  {LINE_MARK[l.op]}
+                </span>
+                <span class="d-line-text">
+                  {l.op === "changed" ? <Spans spans={l.spans} stripEol /> : stripEol(l.text)}
+                </span>
+              </div>
+            )}
+          </For>
+        </div>
+      }
+    >
+      <div class="d-split">
+        <div class="d-side d-old">
+          <For each={props.lines.filter((l) => l.op !== "insert")}>
+            {(l) => (
+              <div class={"d-line d-line-" + l.op}>
+                <span class="d-mark">{l.op === "delete" ? "−" : l.op === "changed" ? "~" : " "}</span>
+                <span class="d-line-text">{l.op === "changed" ? <Spans spans={l.spans} side="old" stripEol /> : stripEol(l.text)}</span>
+              </div>
+            )}
+          </For>
+        </div>
+        <div class="d-side d-new">
+          <For each={props.lines.filter((l) => l.op !== "delete")}>
+            {(l) => (
+              <div class={"d-line d-line-" + l.op}>
+                <span class="d-mark">{l.op === "insert" ? "+" : l.op === "changed" ? "~" : " "}</span>
+                <span class="d-line-text">{l.op === "changed" ? <Spans spans={l.spans} side="new" stripEol /> : stripEol(l.text)}</span>
+              </div>
+            )}
+          </For>
+        </div>
+      </div>
+    </Show>
+  );
+}
+
+function JsonChanges(props: { changes: JsonChange[] }) {
+  return (
+    <div class="d-json" role="table">
+      <For each={props.changes}>
+        {(c) => (
+          <div class={"d-jrow d-j-" + c.change.kind} role="row" data-testid="json-change">
+            <span class="d-mark" aria-label={c.change.kind}>
+              {c.change.kind === "added" ? "+" : c.change.kind === "removed" ? "−" : c.change.kind === "moved" ? "↕" : "~"}
+            </span>
+            <code class="d-path">{c.path === "" ? "(root)" : c.path}</code>
+            <span class="d-jval">
+              <Switch>
+                <Match when={c.change.kind === "added" && c.change}>
+                  {(ch) => <ins class="d-ins">{jsonText(ch().new)}</ins>}
+                </Match>
+                <Match when={c.change.kind === "removed" && c.change}>
+                  {(ch) => <del class="d-del">{jsonText(ch().old)}</del>}
+                </Match>
+                <Match when={c.change.kind === "changed" && c.change}>
+                  {(ch) => (
+                    <>
+                      <del class="d-del">{jsonText(ch().old)}</del>
+                      <span class="d-arrow" aria-label="becomes">
+                        {" → "}
+                      </span>
+                      <ins class="d-ins">{jsonText(ch().new)}</ins>
+                    </>
+                  )}
+                </Match>
+                <Match when={c.change.kind === "moved" && c.change}>
+                  {(ch) => (
+                    <span class="d-moved">
+                      moved from index {ch().from} to {ch().to}
+                    </span>
+                  )}
+                </Match>
+              </Switch>
+            </span>
+          </div>
+        )}
+      </For>
+    </div>
+  );
+}
+
+export interface DiffViewProps {
+  diff: ValueDiff;
+  layout?: DiffLayout;
+  /** The value, for `unchanged` (the diff itself does not carry it). */
+  value?: string | null;
+}
+
+/** One column's change between two versions. */
+export function DiffView(props: DiffViewProps) {
+  const layout = () => props.layout ?? "inline";
+  return (
+    <div class={"diff diff-" + props.diff.kind + " diff-" + layout()} data-testid="diff" data-kind={props.diff.kind}>
+      <Switch>
+        <Match when={props.diff.kind === "unchanged"}>
+          <span class="d-tag d-tag-same">unchanged</span> <Value value={props.value} />
+        </Match>
+        <Match when={props.diff.kind === "set" && props.diff}>
+          {(d) => (
+            <Show
+              when={layout() === "split"}
+              fallback={
+                <>
+                  <span class="d-tag d-tag-set">+ set</span> <ins class="d-ins d-whole"><Value value={d().new} /></ins>
+                </>
+              }
+            >
+              <div class="d-split">
+                <div class="d-side d-old"><Value value={null} /></div>
+                <div class="d-side d-new"><ins class="d-ins d-whole"><Value value={d().new} /></ins></div>
+              </div>
+            </Show>
+          )}
+        </Match>
+        <Match when={props.diff.kind === "cleared" && props.diff}>
+          {(d) => (
+            <Show
+              when={layout() === "split"}
+              fallback={
+                <>
+                  <span class="d-tag d-tag-cleared">− cleared</span> <del class="d-del d-whole"><Value value={d().old} /></del>
+                  <span class="d-arrow">{" → "}</span>
+                  <Value value={null} />
+                </>
+              }
+            >
+              <div class="d-split">
+                <div class="d-side d-old"><del class="d-del d-whole"><Value value={d().old} /></del></div>
+                <div class="d-side d-new"><Value value={null} /></div>
+              </div>
+            </Show>
+          )}
+        </Match>
+        <Match when={props.diff.kind === "replaced" && props.diff}>
+          {(d) => (
+            <Show
+              when={layout() === "split"}
+              fallback={
+                <>
+                  <del class="d-del d-whole"><Value value={d().old} /></del>
+                  <span class="d-arrow" aria-label="becomes">{" → "}</span>
+                  <ins class="d-ins d-whole"><Value value={d().new} /></ins>
+                </>
+              }
+            >
+              <div class="d-split">
+                <div class="d-side d-old"><del class="d-del d-whole"><Value value={d().old} /></del></div>
+                <div class="d-side d-new"><ins class="d-ins d-whole"><Value value={d().new} /></ins></div>
+              </div>
+            </Show>
+          )}
+        </Match>
+        <Match when={props.diff.kind === "text" && props.diff}>
+          {(d) => (
+            <Show when={layout() === "split"} fallback={<span class="d-text"><Spans spans={d().spans} /></span>}>
+              <div class="d-split">
+                <div class="d-side d-old d-text"><Spans spans={d().spans} side="old" /></div>
+                <div class="d-side d-new d-text"><Spans spans={d().spans} side="new" /></div>
+              </div>
+            </Show>
+          )}
+        </Match>
+        <Match when={props.diff.kind === "lines" && props.diff}>{(d) => <Lines lines={d().lines} layout={layout()} />}</Match>
+        <Match when={props.diff.kind === "json" && props.diff}>{(d) => <JsonChanges changes={d().changes} />}</Match>
+      </Switch>
+    </div>
+  );
+}

@@ -1,0 +1,97 @@
+import { createSignal, For, Show } from "solid-js";
+import type { FieldChange } from "../api";
+import { DiffView, Value, type DiffLayout } from "./DiffView";
+import { ColumnName } from "./ColumnName";
+
+export const INFERRED_HELP =
+  "Inferred: the source did not send this value (PostgreSQL's unchanged TOAST value, or the missing old row of a REPLICA IDENTITY DEFAULT update), so Rowtrail filled it from the record's previous version.";
+
+export function InferredBadge() {
+  return (
+    <span class="badge inferred" title={INFERRED_HELP} data-testid="inferred-badge" tabIndex={0} aria-label={INFERRED_HELP}>
+      ≈ inferred
+    </span>
+  );
+}
+
+/**
+ * Changed fields first (as the backend lists them), then the unchanged ones folded away.
+ * `unchanged` holds [column, value] pairs of the state the diff ends in.
+ */
+export function FieldChanges(props: {
+  source: string;
+  schema: string;
+  table: string;
+  changes: FieldChange[];
+  unchanged: Array<[string, string | null]>;
+  unchangedCount: number;
+  layout: DiffLayout;
+  emptyText?: string;
+}) {
+  const [open, setOpen] = createSignal(false);
+  const ref = (column: string) => ({ source: props.source, schema: props.schema, table: props.table, column });
+  return (
+    <div data-testid="field-changes">
+      <table class="fields">
+        <thead>
+          <tr>
+            <th style={{ width: "200px" }}>Field</th>
+            <Show when={props.layout === "split"} fallback={<th>Change</th>}>
+              <th>
+                <span style={{ display: "grid", "grid-template-columns": "1fr 1fr", gap: "8px" }}>
+                  <span>Before</span>
+                  <span>After</span>
+                </span>
+              </th>
+            </Show>
+          </tr>
+        </thead>
+        <tbody>
+          <Show when={props.changes.length === 0}>
+            <tr>
+              <td colSpan={2} class="muted">
+                {props.emptyText ?? "No field changed."}
+              </td>
+            </tr>
+          </Show>
+          <For each={props.changes}>
+            {(c) => (
+              <tr data-testid="field-change" data-column={c.column} data-kind={c.diff.kind}>
+                <td class="col">
+                  <ColumnName {...ref(c.column)} type={c.type} showType />
+                  <Show when={c.inferred}>
+                    <div style={{ "margin-top": "3px" }}>
+                      <InferredBadge />
+                    </div>
+                  </Show>
+                </td>
+                <td>
+                  <DiffView diff={c.diff} layout={props.layout} />
+                </td>
+              </tr>
+            )}
+          </For>
+          <Show when={open()}>
+            <For each={props.unchanged}>
+              {([col, v]) => (
+                <tr data-testid="field-unchanged" data-column={col}>
+                  <td class="col muted">
+                    <ColumnName {...ref(col)} />
+                  </td>
+                  <td class="diff muted">
+                    <Value value={v} />
+                  </td>
+                </tr>
+              )}
+            </For>
+          </Show>
+        </tbody>
+      </table>
+      <Show when={props.unchangedCount > 0}>
+        <button class="fold" onClick={() => setOpen(!open())} aria-expanded={open()} data-testid="toggle-unchanged">
+          {open() ? "▾ Hide" : "▸ Show"} {props.unchangedCount} unchanged {props.unchangedCount === 1 ? "field" : "fields"}
+        </button>
+      </Show>
+    </div>
+  );
+}

@@ -1,0 +1,142 @@
+import { createEffect, createSignal, For, onCleanup, Show } from "solid-js";
+import type { Query } from "../router";
+import type { TableRef } from "../api";
+import { createQuery } from "../query";
+import { isoToLocalInput, localInputToIso } from "../lib/format";
+
+/** A text input that reports its value after a pause in typing (and at once on Enter). */
+function DebouncedInput(props: {
+  value: string;
+  onCommit: (v: string) => void;
+  placeholder: string;
+  class?: string;
+  testid: string;
+  type?: string;
+  ref?: (el: HTMLInputElement) => void;
+  title?: string;
+  minLength?: number;
+}) {
+  const [v, setV] = createSignal(props.value);
+  createEffect(() => setV(props.value));
+  let t: ReturnType<typeof setTimeout> | undefined;
+  const commit = (x: string) => {
+    clearTimeout(t);
+    if (x !== props.value) props.onCommit(x);
+  };
+  onCleanup(() => clearTimeout(t));
+  return (
+    <input
+      ref={props.ref}
+      type={props.type ?? "text"}
+      class={props.class}
+      value={v()}
+      placeholder={props.placeholder}
+      title={props.title}
+      data-testid={props.testid}
+      aria-label={props.placeholder}
+      onInput={(e) => {
+        const x = e.currentTarget.value;
+        setV(x);
+        clearTimeout(t);
+        if (props.minLength && x.length > 0 && x.length < props.minLength) return;
+        t = setTimeout(() => commit(x), 350);
+      }}
+      onKeyDown={(e) => {
+        if (e.key === "Enter") commit(e.currentTarget.value);
+      }}
+    />
+  );
+}
+
+export interface FiltersProps {
+  query: Query;
+  onChange: (patch: Query) => void;
+  onClear: () => void;
+  searchRef?: (el: HTMLInputElement) => void;
+}
+
+/** Filters for the Changes list: source, table, operation, time range, actor, column, value. */
+export function Filters(props: FiltersProps) {
+  const tables = createQuery(() => ({ command: "list_tables", args: {}, tags: ["events"] }));
+  const sources = () => [...new Set((tables.data()?.tables ?? []).map((t) => t.source))];
+  const visibleTables = () => (tables.data()?.tables ?? []).filter((t: TableRef) => !props.query.source || t.source === props.query.source);
+  const columns = createQuery(() => {
+    const t = props.query.table;
+    const src = props.query.source || visibleTables().find((x) => x.table === t || `${x.schema}.${x.table}` === t)?.source;
+    return t && src ? { command: "table_columns", args: { source: src, table: t }, tags: ["events"] } : null;
+  });
+  const set = (k: string) => (v: string) => props.onChange({ [k]: v });
+  const any = () => Object.entries(props.query).some(([k, v]) => v && !["group", "order"].includes(k));
+  return (
+    <div class="filters" data-testid="filters" role="search">
+      <DebouncedInput
+        type="search"
+        value={props.query.q ?? ""}
+        onCommit={set("q")}
+        placeholder="Search values…  /"
+        testid="filter-search"
+        ref={props.searchRef}
+        minLength={3}
+        title="Find changes whose old or new values contain this text (at least 3 characters)"
+      />
+      <select value={props.query.source ?? ""} onChange={(e) => props.onChange({ source: e.currentTarget.value, table: "", column: "" })} data-testid="filter-source" aria-label="Source">
+        <option value="">All sources</option>
+        <For each={sources()}>{(s) => <option value={s}>{s}</option>}</For>
+      </select>
+      <select value={props.query.table ?? ""} onChange={(e) => props.onChange({ table: e.currentTarget.value, column: "" })} data-testid="filter-table" aria-label="Table">
+        <option value="">All tables</option>
+        <For each={visibleTables()}>
+          {(t) => (
+            <option value={`${t.schema}.${t.table}`}>
+              {t.schema}.{t.table}
+              {sources().length > 1 && !props.query.source ? ` (${t.source})` : ""}
+            </option>
+          )}
+        </For>
+      </select>
+      <select value={props.query.op ?? ""} onChange={(e) => set("op")(e.currentTarget.value)} data-testid="filter-op" aria-label="Operation">
+        <option value="">All operations</option>
+        <option value="insert">+ Insert</option>
+        <option value="update">~ Update</option>
+        <option value="delete">− Delete</option>
+        <option value="truncate">∅ Truncate</option>
+      </select>
+      <Show
+        when={columns.data()?.columns.length}
+        fallback={<DebouncedInput class="narrow" value={props.query.column ?? ""} onCommit={set("column")} placeholder="Changed column" testid="filter-column" />}
+      >
+        <select value={props.query.column ?? ""} onChange={(e) => set("column")(e.currentTarget.value)} data-testid="filter-column" aria-label="Changed column">
+          <option value="">Any column changed</option>
+          <For each={columns.data()?.columns ?? []}>{(c) => <option value={c.name}>{c.name}</option>}</For>
+        </select>
+      </Show>
+      <DebouncedInput class="narrow" value={props.query.actor ?? ""} onCommit={set("actor")} placeholder="Actor / context" testid="filter-actor" />
+      <span class="sep" />
+      <label class="muted" style={{ display: "inline-flex", "align-items": "center", gap: "4px" }}>
+        From
+        <input
+          type="datetime-local"
+          value={isoToLocalInput(props.query.since)}
+          onChange={(e) => set("since")(localInputToIso(e.currentTarget.value) ?? "")}
+          data-testid="filter-since"
+          aria-label="Changed at or after"
+        />
+      </label>
+      <label class="muted" style={{ display: "inline-flex", "align-items": "center", gap: "4px" }}>
+        to
+        <input
+          type="datetime-local"
+          value={isoToLocalInput(props.query.until)}
+          onChange={(e) => set("until")(localInputToIso(e.currentTarget.value) ?? "")}
+          data-testid="filter-until"
+          aria-label="Changed before"
+        />
+      </label>
+      <Show when={any()}>
+        <button class="small ghost" onClick={() => props.onClear()} data-testid="filter-clear" title="Clear all filters (Esc)">
+          Clear filters
+        </button>
+      </Show>
+    </div>
+  );
+}

@@ -1,0 +1,76 @@
+// Presentation helpers (no business logic).
+
+const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+
+/** `2026-11-02 09:14:03` in local time (the ISO/UTC form goes in a tooltip). */
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** A tooltip with the exact commit time in UTC. */
+export function timeTitle(iso: string | null | undefined): string {
+  return iso ? `${iso} (UTC)` : "";
+}
+
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return "—";
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return (u === 0 ? String(v) : v.toFixed(v < 10 ? 1 : 0)) + " " + units[u];
+}
+
+const nf = new Intl.NumberFormat("en-US");
+export function formatCount(n: number | null | undefined): string {
+  return n === null || n === undefined ? "—" : nf.format(n);
+}
+
+export function formatRate(n: number | null | undefined): string {
+  if (n === null || n === undefined) return "—";
+  return n >= 100 ? nf.format(Math.round(n)) : n.toFixed(1);
+}
+
+/** The record key as shown in lists: `5001`, or `shp_id=5001 ln_no=2` for composite keys. */
+export function formatKey(key: Record<string, string | null>): string {
+  const entries = Object.entries(key);
+  if (entries.length === 1) return entries[0]![1] ?? "NULL";
+  return entries.map(([k, v]) => `${k}=${v ?? "NULL"}`).join(" ");
+}
+
+/** The actor (or the first context value) of a transaction context. */
+export function contextActor(ctx: Record<string, unknown> | null | undefined): string {
+  if (!ctx) return "";
+  const a = ctx.actor ?? ctx.user ?? ctx.whodunnit;
+  if (typeof a === "string") return a;
+  const first = Object.values(ctx).find((v) => typeof v === "string");
+  return typeof first === "string" ? first : "";
+}
+
+/** `key: value` lines of a context, for tooltips. */
+export function contextText(ctx: Record<string, unknown> | null | undefined): string {
+  if (!ctx) return "";
+  return Object.entries(ctx)
+    .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join("\n");
+}
+
+/** A datetime-local input value → RFC 3339 (the input is local time). */
+export function localInputToIso(v: string): string | null {
+  if (!v) return null;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+export function isoToLocalInput(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}

@@ -1,0 +1,319 @@
+import { createEffect, createMemo, createSignal, on, onCleanup, onMount, Show, untrack } from "solid-js";
+import type { EventFilter, EventJson } from "../../api";
+import { call, subscribe } from "../../transport";
+import { createQuery } from "../../query";
+import { useRouter } from "../../app/context";
+import { to, type Query } from "../../router";
+import { listKeyAction } from "../../lib/keys";
+import { formatCount, localInputToIso } from "../../lib/format";
+import { VirtualList, type VirtualListApi } from "../../components/VirtualList";
+import { EventRow, recordLink, ROW_HEIGHT } from "../../components/EventRow";
+import { Filters } from "../../components/Filters";
+import { ErrorBanner } from "../../components/ErrorBanner";
+import { EmptyState } from "../../components/EmptyState";
+import { Spinner } from "../../components/Spinner";
+import { ExportButton } from "../../components/ExportButton";
+import { ApiError } from "../../transport/errors";
+import { EventPages, type PageFetcher } from "./paging";
+import { filterFromQuery, FILTER_KEYS, isFiltered } from "./filters";
+
+export const apiFetcher: PageFetcher = {
+  count: (filter, maxId) => call("count_events", { filter, max_id: maxId }),
+  page: (args) => call("list_events", args),
+};
+
+/** Where the list was, to come back to it from a record (per filter). */
+const remembered = new Map<string, { selected: number; scrollTop: number }>();
+
+/** Does an event of `source` belong in a list filtered by `f`? (Only the source is known.) */
+function concerns(f: EventFilter, source: string) {
+  return !f.source || f.source === source;
+}
+
+export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Query; embedded?: boolean }) {
+  const router = useRouter();
+  const query = (): Query => props.queryOverride ?? (router.route().name === "changes" ? router.route().query : {});
+  const filter = createMemo(() => filterFromQuery(query()), undefined, { equals: (a, b) => JSON.stringify(a) === JSON.stringify(b) });
+  const newestFirst = () => query().order !== "oldest";
+  const grouped = () => query().group === "txn";
+  const viewKey = () => JSON.stringify([filter(), newestFirst()]);
+
+  const pages = new EventPages(props.fetcher ?? apiFetcher, filter(), newestFirst());
+  const [selected, setSelected] = createSignal(-1);
+  const [pendingNew, setPendingNew] = createSignal(0);
+  const [firstVisible, setFirstVisible] = createSignal(0);
+  const [exportError, setExportError] = createSignal<ApiError | null>(null);
+  const [jumping, setJumping] = createSignal(false);
+  const [jumpError, setJumpError] = createSignal<ApiError | null>(null);
+  let list: VirtualListApi | undefined;
+  let search: HTMLInputElement | undefined;
+  let restoring: { selected: number; scrollTop: number } | undefined;
+
+  const sources = createQuery(() => ({ command: "list_sources", args: {}, tags: ["sources"] }));
+  const live = () => (sources.data()?.sources ?? []).filter((s) => s.state.state === "live" && concerns(filter(), s.name)).map((s) => s.name);
+
+  createEffect(
+    on([filter, newestFirst], ([f, nf]) => {
+      restoring = remembered.get(untrack(viewKey));
+      setSelected(restoring?.selected ?? -1);
+      setPendingNew(0);
+      void pages.reset(f, nf).then(() => {
+        const r = restoring;
+        restoring = undefined;
+        const el = list?.element();
+        if (r && el) el.scrollTop = r.scrollTop;
+        else if (el) el.scrollTop = 0;
+      });
+    }),
+  );
+
+  onCleanup(() => {
+    remembered.set(viewKey(), { selected: selected(), scrollTop: list?.element()?.scrollTop ?? 0 });
+  });
+
+  // Live tail: newest-first lists at the top follow new events; elsewhere a pill offers them.
+  let tailTimer: ReturnType<typeof setTimeout> | undefined;
+  let tailPending = false;
+  const followTail = () => {
+    if (tailTimer) {
+      tailPending = true;
+      return;
+    }
+    void pages.reset();
+    tailTimer = setTimeout(() => {
+      tailTimer = undefined;
+      if (tailPending) {
+        tailPending = false;
+        followTail();
+      }
+    }, 1000);
+  };
+  onCleanup(() => clearTimeout(tailTimer));
+  onCleanup(
+    subscribe((ev) => {
+      if (ev.type !== "events_added" || !concerns(filter(), ev.source)) return;
+      if (newestFirst() && firstVisible() === 0 && selected() <= 0) followTail();
+      else if (!newestFirst() && !isFiltered(filter())) followTail();
+      else setPendingNew((n) => n + ev.count);
+    }),
+  );
+
+  const showNew = () => {
+    setPendingNew(0);
+    setSelected(-1);
+    void pages.reset().then(() => list?.scrollToIndex(0, "start"));
+  };
+
+  const patchQuery = (patch: Query) => {
+    const q = { ...query(), ...patch };
+    for (const k of Object.keys(q)) if (!q[k]) delete q[k];
+    router.navigate(to.changes(q), { replace: true });
+  };
+  const clearFilters = () => {
+    const q: Query = {};
+    for (const [k, v] of Object.entries(query())) if (!(FILTER_KEYS as readonly string[]).includes(k)) q[k] = v;
+    router.navigate(to.changes(q), { replace: true });
+  };
+
+  const open = (e: EventJson) => router.navigate(recordLink(e));
+
+  const move = (i: number) => {
+    setSelected(i);
+    list?.scrollToIndex(i, "auto");
+  };
+
+  const onKey = (e: KeyboardEvent) => {
+    if (document.querySelector(".modal-backdrop")) return;
+    const n = pages.count() ?? 0;
+    const a = listKeyAction(e, { count: n, selected: selected(), pageRows: Math.floor((list?.element()?.clientHeight ?? 600) / ROW_HEIGHT) - 1 });
+    if (!a) return;
+    e.preventDefault();
+    switch (a.type) {
+      case "move":
+        move(a.index);
+        break;
+      case "open": {
+        const ev = pages.row(a.index);
+        if (ev) open(ev);
+        break;
+      }
+      case "focusSearch":
+        search?.focus();
+        search?.select();
+        break;
+      case "escape":
+        if (document.activeElement instanceof HTMLInputElement || document.activeElement instanceof HTMLSelectElement) {
+          (document.activeElement as HTMLElement).blur();
+          list?.element()?.focus();
+        } else if (selected() >= 0) setSelected(-1);
+        else if (!props.embedded && isFiltered(filter())) clearFilters();
+        break;
+    }
+  };
+  onMount(() => document.addEventListener("keydown", onKey));
+  onCleanup(() => document.removeEventListener("keydown", onKey));
+
+  const jumpTo = async (value: string) => {
+    const iso = localInputToIso(value);
+    if (!iso) return;
+    setJumping(true);
+    setJumpError(null);
+    try {
+      // Rows before the target: newer events (newest first) or older ones (oldest first).
+      const f = newestFirst() ? { ...filter(), since: iso } : { ...filter(), until: iso };
+      const r = await call("count_events", { filter: f, max_id: pages.snapshotId() });
+      const n = pages.count() ?? 0;
+      const i = Math.min(Math.max(0, n - 1), r.count);
+      setSelected(i);
+      list?.scrollToIndex(i, "start");
+    } catch (e) {
+      setJumpError(ApiError.from(e));
+    } finally {
+      setJumping(false);
+    }
+  };
+
+  const count = () => pages.count();
+
+  return (
+    <div class="screen" data-testid="screen-changes" style={{ flex: 1 }}>
+      <Show when={!props.embedded}>
+        <Filters query={query()} onChange={patchQuery} onClear={clearFilters} searchRef={(el) => (search = el)} />
+      </Show>
+      <div class="listbar" data-testid="listbar">
+        <span data-testid="event-count">
+          <Show when={count() !== null} fallback={<>Counting…</>}>
+            <strong style={{ color: "var(--fg)" }}>{formatCount(count())}</strong> {count() === 1 ? "change" : "changes"}
+            {isFiltered(filter()) ? " matching" : ""}
+          </Show>
+        </span>
+        <Show when={pages.loadingPages() > 0 || count() === null}>
+          <Spinner label="Loading changes" />
+        </Show>
+        <Show when={live().length && newestFirst()}>
+          <span class="state state-live" title={`Following ${live().join(", ")}: new changes appear at the top`} data-testid="live-indicator">
+            Live
+          </span>
+        </Show>
+        <span class="spacer" />
+        <Show when={!props.embedded}>
+          <span class="seg" role="group" aria-label="Grouping">
+            <button class="small" aria-pressed={!grouped()} onClick={() => patchQuery({ group: "" })} data-testid="group-flat">
+              Flat
+            </button>
+            <button class="small" aria-pressed={grouped()} onClick={() => patchQuery({ group: "txn" })} data-testid="group-txn">
+              By transaction
+            </button>
+          </span>
+          <span class="seg" role="group" aria-label="Order">
+            <button class="small" aria-pressed={newestFirst()} onClick={() => patchQuery({ order: "" })} data-testid="order-newest">
+              Newest first
+            </button>
+            <button class="small" aria-pressed={!newestFirst()} onClick={() => patchQuery({ order: "oldest" })} data-testid="order-oldest">
+              Oldest first
+            </button>
+          </span>
+          <label style={{ display: "inline-flex", gap: "4px", "align-items": "center" }} title="Scroll to the changes committed at this time">
+            Jump to
+            <input
+              type="datetime-local"
+              data-testid="jump-time"
+              aria-label="Jump to time"
+              onChange={(e) => void jumpTo(e.currentTarget.value)}
+              style={{ height: "24px", width: "178px" }}
+            />
+          </label>
+          <Show when={jumping()}>
+            <Spinner label="Jumping" />
+          </Show>
+        </Show>
+        <ExportButton what="this list" run={(format) => call("export_events", { filter: filter(), format })} onError={setExportError} testid="export-list" />
+        <span class="muted" title="j/k or arrows move · Enter opens · / searches · Esc clears · End goes to the last change">
+          <span class="kbd">j</span> <span class="kbd">k</span> <span class="kbd">↵</span> <span class="kbd">/</span>
+        </span>
+      </div>
+      <Show when={exportError()}>{(e) => <div style={{ padding: "0 12px" }}><ErrorBanner title="Export failed" error={e()} onDismiss={() => setExportError(null)} /></div>}</Show>
+      <Show when={jumpError()}>{(e) => <div style={{ padding: "0 12px" }}><ErrorBanner title="Could not jump to that time" error={e()} onDismiss={() => setJumpError(null)} /></div>}</Show>
+      <Show when={pages.error()}>
+        {(e) => (
+          <div style={{ padding: "0 12px" }}>
+            <ErrorBanner title="Could not load the changes" error={e()} onRetry={() => void pages.reset()} />
+          </div>
+        )}
+      </Show>
+      <Show
+        when={count() !== 0}
+        fallback={
+          <Show
+            when={isFiltered(filter()) && !props.embedded}
+            fallback={
+              <EmptyState
+                title="No changes recorded yet"
+                testid="changes-empty"
+                actions={
+                  <a class="btn" href={to.sources()}>
+                    Go to Sources
+                  </a>
+                }
+              >
+                Add a source (a PostgreSQL database or a SQLite file) and start capturing: every insert, update and delete will appear here.
+              </EmptyState>
+            }
+          >
+            <EmptyState
+              title="No changes match these filters"
+              testid="changes-empty-filtered"
+              actions={
+                <button onClick={clearFilters} data-testid="empty-clear-filters">
+                  Clear filters
+                </button>
+              }
+            >
+              Widen the time range, pick another table or operation, or clear the filters.
+            </EmptyState>
+          </Show>
+        }
+      >
+        <div class="list-head" aria-hidden="true">
+          <span>Committed</span>
+          <span>Transaction</span>
+          <span>Operation</span>
+          <span>Table</span>
+          <span>Key</span>
+          <span>Changed</span>
+          <span>Actor</span>
+        </div>
+        <div class="list-wrap">
+          <Show when={pendingNew() > 0}>
+            <button class="primary small new-pill" onClick={showNew} data-testid="new-events">
+              ↑ {formatCount(pendingNew())} new {pendingNew() === 1 ? "change" : "changes"}
+            </button>
+          </Show>
+          <VirtualList
+            count={count() ?? 0}
+            rowHeight={ROW_HEIGHT}
+            data-testid="changes-list"
+            aria-label="Changes"
+            activeId={selected() >= 0 && pages.row(selected()) ? `event-${pages.row(selected())!.id}` : undefined}
+            ref={(api) => (list = api)}
+            onRange={(first, last) => {
+              setFirstVisible(first);
+              pages.ensure(first, last);
+            }}
+            renderRow={(i) => (
+              <EventRow
+                event={pages.row(i)}
+                index={i}
+                selected={selected() === i}
+                grouped={grouped()}
+                continued={i > 0 && pages.row(i - 1)?.txid === pages.row(i)?.txid && pages.row(i - 1)?.source === pages.row(i)?.source}
+                onSelect={setSelected}
+                onOpen={open}
+              />
+            )}
+          />
+        </div>
+      </Show>
+    </div>
+  );
+}

@@ -1,0 +1,294 @@
+import { createEffect, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
+import type { ApiEvent, SourceInfo, SourceState } from "../../api";
+import { call, subscribe } from "../../transport";
+import { createQuery } from "../../query";
+import { useRouter } from "../../app/context";
+import { to } from "../../router";
+import { formatBytes, formatCount, formatRate, formatTime, timeTitle } from "../../lib/format";
+import { ErrorBanner } from "../../components/ErrorBanner";
+import { EmptyState } from "../../components/EmptyState";
+import { Loading, Spinner } from "../../components/Spinner";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
+import { AddSourceDialog } from "../../components/AddSourceDialog";
+
+type Progress = Extract<ApiEvent, { type: "progress" }>;
+
+export function stateLabel(s: SourceState): string {
+  switch (s.state) {
+    case "live":
+      return "Live";
+    case "catching_up":
+      return "Catching up";
+    case "idle":
+      return "Idle";
+    case "paused":
+      return "Paused";
+    case "error":
+      return "Error";
+  }
+}
+
+/** Retained WAL is worth a warning: over the backend's threshold, or the slot is at risk. */
+export function walWarning(src: SourceInfo): string | null {
+  for (const s of src.slots) {
+    if (s.wal_status === "lost") return `Slot ${s.slot} was invalidated by the server: history is missing. Remove and add the source again to resync.`;
+    if (s.wal_status === "unreserved") return `Slot ${s.slot} is about to be invalidated (wal_status unreserved).`;
+    if (src.warn_retained_bytes !== null && s.retained_bytes !== null && s.retained_bytes >= src.warn_retained_bytes)
+      return `Slot ${s.slot} retains ${formatBytes(s.retained_bytes)} of WAL on the server. Resume capture or remove the source (dropping its slot).`;
+  }
+  return null;
+}
+
+export function SourcesScreen() {
+  const router = useRouter();
+  const q = createQuery(() => ({ command: "list_sources", args: {}, tags: ["sources"] }));
+  const [adding, setAdding] = createSignal(false);
+  const [removing, setRemoving] = createSignal<SourceInfo | null>(null);
+  const [dropUpstream, setDropUpstream] = createSignal(true);
+  const [busy, setBusy] = createSignal<string | null>(null);
+  const [actionError, setActionError] = createSignal<{ title: string; error: unknown } | null>(null);
+  const [progress, setProgress] = createSignal<Record<string, Progress>>({});
+  const [states, setStates] = createSignal<Record<string, SourceState>>({});
+
+  // `#/sources?add=1` opens the dialog (the desktop menu's File → Add source… goes there).
+  createEffect(() => {
+    if (router.route().query.add) setAdding(true);
+  });
+  const closeAdd = () => {
+    setAdding(false);
+    if (router.route().query.add) router.navigate(to.sources(), { replace: true });
+  };
+
+  onCleanup(
+    subscribe((ev) => {
+      if (ev.type === "progress" && ev.source) setProgress((p) => ({ ...p, [ev.source!]: ev }));
+      if (ev.type === "source_state") setStates((s) => ({ ...s, [ev.source]: ev.state }));
+    }),
+  );
+  // Fresh list: drop the per-event overrides it now includes.
+  createEffect(() => {
+    if (q.data()) setStates({});
+  });
+
+  const stateOf = (s: SourceInfo) => states()[s.name] ?? s.state;
+
+  const toggle = async (s: SourceInfo) => {
+    setBusy(s.name);
+    setActionError(null);
+    const paused = stateOf(s).state === "paused";
+    try {
+      await call(paused ? "resume_source" : "pause_source", { name: s.name });
+      q.refetch();
+    } catch (e) {
+      setActionError({ title: `Could not ${paused ? "resume" : "pause"} ${s.name}`, error: e });
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <div class="screen-scroll" data-testid="screen-sources">
+      <div class="page">
+        <div class="page-head">
+          <h1>Sources</h1>
+          <Show when={q.loading() && q.data()}>
+            <Spinner label="Refreshing" />
+          </Show>
+          <span class="spacer" />
+          <button class="primary" onClick={() => setAdding(true)} data-testid="add-source">
+            + Add source
+          </button>
+        </div>
+        <Show when={actionError()}>{(a) => <ErrorBanner title={a().title} error={a().error} onDismiss={() => setActionError(null)} />}</Show>
+        <Show when={q.error()}>
+          <ErrorBanner title="Could not list the sources" error={q.error()} onRetry={q.refetch} />
+        </Show>
+        <Switch>
+          <Match when={!q.data() && q.loading()}>
+            <Loading>Loading sources…</Loading>
+          </Match>
+          <Match when={q.data()?.sources.length === 0}>
+            <EmptyState
+              title="No sources yet"
+              testid="sources-empty"
+              actions={
+                <button class="primary" onClick={() => setAdding(true)}>
+                  + Add source
+                </button>
+              }
+            >
+              Add a PostgreSQL database (logical replication) or a SQLite file to start recording every change to its rows.
+            </EmptyState>
+          </Match>
+          <Match when={q.data()}>
+            {(data) => (
+              <div class="card">
+                <table class="grid" data-testid="sources-table">
+                  <thead>
+                    <tr>
+                      <th>Source</th>
+                      <th>State</th>
+                      <th class="num">Events</th>
+                      <th class="num">Events/s</th>
+                      <th class="num" title="Bytes between the server's WAL position and what Rowtrail confirmed">
+                        Lag
+                      </th>
+                      <th class="num" title="WAL the server keeps for Rowtrail's replication slot">
+                        Retained WAL
+                      </th>
+                      <th>Last change</th>
+                      <th />
+                    </tr>
+                  </thead>
+                  <tbody>
+                    <For each={data().sources}>
+                      {(s) => {
+                        const st = () => stateOf(s);
+                        const slot = () => s.slots[0];
+                        const warn = () => walWarning(s);
+                        const prog = () => progress()[s.name];
+                        return (
+                          <tr data-testid="source-row" data-source={s.name} data-state={st().state}>
+                            <td>
+                              <div>
+                                <a href={to.changes({ source: s.name })} style={{ "font-weight": 600 }}>
+                                  {s.name}
+                                </a>{" "}
+                                <span class="badge">{s.kind === "postgres" ? "PostgreSQL" : s.kind === "sqlite" ? "SQLite" : s.kind}</span>
+                              </div>
+                              <div class="muted mono" style={{ "font-size": "11.5px", "overflow-wrap": "anywhere" }}>
+                                {s.target}
+                              </div>
+                            </td>
+                            <td>
+                              <span class={"state state-" + st().state} data-testid="source-state">
+                                {stateLabel(st())}
+                              </span>
+                              <Show when={st().state === "catching_up"}>
+                                {(() => {
+                                  const s2 = st() as Extract<SourceState, { state: "catching_up" }>;
+                                  const done = () => prog()?.done ?? s2.done ?? null;
+                                  const total = () => prog()?.total ?? s2.total ?? null;
+                                  return (
+                                    <Show when={total()} fallback={<div class="muted" style={{ "font-size": "11.5px" }}>reading the backlog…</div>}>
+                                      <div class="progress" title={`${formatCount(done())} of ${formatCount(total())}`} style={{ "margin-top": "4px" }}>
+                                        <div style={{ width: `${Math.min(100, (100 * (done() ?? 0)) / (total() || 1))}%` }} />
+                                      </div>
+                                    </Show>
+                                  );
+                                })()}
+                              </Show>
+                              <Show when={st().state === "error" && (st() as { message: string }).message}>
+                                {(m) => (
+                                  <div class="banner-msg" style={{ color: "var(--danger)", "font-size": "12px", "max-width": "340px" }} data-testid="source-error">
+                                    {m()}
+                                  </div>
+                                )}
+                              </Show>
+                            </td>
+                            <td class="num">{formatCount(s.events)}</td>
+                            <td class="num">{formatRate(s.events_per_sec)}</td>
+                            <td class="num">{slot() ? formatBytes(slot()!.lag_bytes) : <span class="subtle">—</span>}</td>
+                            <td class="num">
+                              <Show when={slot()} fallback={<span class="subtle">—</span>}>
+                                <span class={warn() ? "warn-text" : ""} title={warn() ?? slot()!.wal_status ?? ""} data-testid="retained-wal" data-warn={warn() ? "true" : "false"}>
+                                  {warn() ? "⚠ " : ""}
+                                  {formatBytes(slot()!.retained_bytes)}
+                                </span>
+                              </Show>
+                            </td>
+                            <td class="nowrap muted" title={timeTitle(s.last_event_at)}>
+                              {formatTime(s.last_event_at)}
+                            </td>
+                            <td class="nowrap" style={{ "text-align": "right" }}>
+                              <button class="small" disabled={busy() === s.name} onClick={() => toggle(s)} data-testid="source-toggle">
+                                <Show when={busy() === s.name}>
+                                  <Spinner />
+                                </Show>
+                                {st().state === "paused" ? "Resume" : "Pause"}
+                              </button>{" "}
+                              <button
+                                class="small danger"
+                                onClick={() => {
+                                  setDropUpstream(true);
+                                  setRemoving(s);
+                                }}
+                                data-testid="source-remove"
+                              >
+                                Remove…
+                              </button>
+                            </td>
+                          </tr>
+                        );
+                      }}
+                    </For>
+                  </tbody>
+                </table>
+                <For each={data().sources.filter((s) => walWarning(s))}>
+                  {(s) => (
+                    <div style={{ padding: "0 12px" }}>
+                      <div class="banner warn" data-testid="wal-warning">
+                        <span class="banner-icon">⚠</span>
+                        <div class="banner-body">
+                          <div class="banner-title">{s.name}: WAL is piling up on the server</div>
+                          <div class="banner-msg">{walWarning(s)}</div>
+                        </div>
+                      </div>
+                    </div>
+                  )}
+                </For>
+              </div>
+            )}
+          </Match>
+        </Switch>
+      </div>
+      <Show when={adding()}>
+        <AddSourceDialog
+          onClose={closeAdd}
+          onAdded={() => {
+            closeAdd();
+            q.refetch();
+          }}
+        />
+      </Show>
+      <Show when={removing()}>
+        {(s) => (
+          <ConfirmDialog
+            title={`Remove source ${s().name}?`}
+            confirmLabel="Remove source"
+            danger
+            testid="remove-dialog"
+            onClose={() => setRemoving(null)}
+            onConfirm={async () => {
+              await call("remove_source", { name: s().name, drop_upstream: dropUpstream() });
+              q.refetch();
+            }}
+          >
+            <p style={{ margin: 0 }}>
+              Rowtrail stops capturing <strong>{s().name}</strong> and forgets its events in the local cache. The database itself is not changed
+              {dropUpstream() ? " except as below" : ""}.
+            </p>
+            <label class="check">
+              <input type="checkbox" checked={dropUpstream()} onChange={(e) => setDropUpstream(e.currentTarget.checked)} data-testid="drop-upstream" />
+              <Show when={s().kind === "postgres"} fallback={<span>Also remove Rowtrail's triggers and log table from the SQLite file</span>}>
+                <span>
+                  Also drop the replication slot{" "}
+                  <code>{s().slots[0]?.slot ?? "rowtrail_" + s().name}</code> and its publications on the server
+                </span>
+              </Show>
+            </label>
+            <Show when={s().kind === "postgres" && !dropUpstream()}>
+              <div class="banner warn">
+                <span class="banner-icon">⚠</span>
+                <div class="banner-body banner-msg">
+                  A replication slot left on the server keeps all WAL from now on, until the disk fills. Drop it unless another Rowtrail cache still
+                  reads it.
+                </div>
+              </div>
+            </Show>
+          </ConfirmDialog>
+        )}
+      </Show>
+    </div>
+  );
+}

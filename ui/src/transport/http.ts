@@ -1,0 +1,90 @@
+import type { Transport, EventHandler, StreamState } from "./types";
+import { ApiError } from "./errors";
+
+const TOKEN_KEY = "rowtrail.token";
+
+export interface HttpEnv {
+  fetch: typeof fetch;
+  EventSource: typeof EventSource;
+  location: Pick<Location, "hash" | "pathname" | "search">;
+  history: Pick<History, "replaceState" | "state">;
+  storage: Pick<Storage, "getItem" | "setItem">;
+}
+
+/**
+ * Reads the per-launch token `rowtrail serve` prints in its URL (`#token=…`), removes it from
+ * the visible URL and keeps it in session storage so a reload still works.
+ */
+export function takeToken(env: Pick<HttpEnv, "location" | "history" | "storage">): string | null {
+  const hash = env.location.hash.replace(/^#/, "");
+  const m = /(?:^|[&?])token=([^&]*)/.exec(hash);
+  if (m) {
+    const token = decodeURIComponent(m[1] ?? "");
+    env.storage.setItem(TOKEN_KEY, token);
+    // Keep any route that followed the token (`#token=abc&/changes` is not expected, but a
+    // route before it is): drop only the token parameter.
+    let rest = hash.replace(m[0], "").replace(/^[&?]/, "");
+    if (rest && !rest.startsWith("/")) rest = "";
+    env.history.replaceState(env.history.state, "", env.location.pathname + env.location.search + (rest ? "#" + rest : "#/"));
+    return token;
+  }
+  return env.storage.getItem(TOKEN_KEY);
+}
+
+export function createHttpTransport(env: HttpEnv): Transport {
+  const token = takeToken(env);
+  const auth = token ?? "";
+  return {
+    kind: "http",
+    async call(command, args) {
+      let res: Response;
+      try {
+        res = await env.fetch("/api/" + encodeURIComponent(command), {
+          method: "POST",
+          headers: { Authorization: "Bearer " + auth, "Content-Type": "application/json" },
+          body: JSON.stringify(args ?? {}),
+        });
+      } catch (e) {
+        throw new ApiError(
+          "network",
+          "Cannot reach the Rowtrail server (" + (e instanceof Error ? e.message : String(e)) + "). Is `rowtrail serve` still running?",
+        );
+      }
+      const text = await res.text();
+      let body: unknown = undefined;
+      if (text) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+      }
+      if (!res.ok) {
+        if (body && typeof body === "object" && "code" in body && "message" in body) throw ApiError.from(body);
+        if (res.status === 401 || res.status === 403) {
+          throw new ApiError(
+            "unauthorized",
+            "The server refused the request (" + res.status + "). Open the address `rowtrail serve` printed, including its #token=… part.",
+          );
+        }
+        throw new ApiError("http_" + res.status, "The server answered " + res.status + " " + res.statusText + (text ? ": " + text.slice(0, 200) : ""));
+      }
+      if (body === undefined && text) throw new ApiError("bad_response", "The server's answer to " + command + " is not JSON.");
+      return body ?? {};
+    },
+    connect(onEvent: EventHandler, onState: (s: StreamState) => void) {
+      const es = new env.EventSource("/api/events?token=" + encodeURIComponent(auth));
+      onState("connecting");
+      es.onopen = () => onState("open");
+      es.onerror = () => onState(es.readyState === 2 ? "closed" : "connecting");
+      es.onmessage = (m: MessageEvent) => {
+        try {
+          onEvent(JSON.parse(String(m.data)));
+        } catch {
+          /* ignore malformed events */
+        }
+      };
+      return () => es.close();
+    },
+  };
+}
