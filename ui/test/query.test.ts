@@ -59,18 +59,19 @@ describe("query cache", () => {
     await vi.waitFor(() => expect(record.state().data).toBe(1));
     await vi.waitFor(() => expect(other.state().data).toBe(1));
 
-    c.handleEvent({ type: "events_added", source: "demo", count: 1, last_id: 5 });
+    c.handleEvent({ type: "events_added", source: "demo", last_event_id: 5 });
     await vi.waitFor(() => expect(sources.state().data).toBe(2));
     await vi.waitFor(() => expect(record.state().data).toBe(2));
     expect(other.state().data).toBe(1);
 
-    c.handleEvent({ type: "source_state", source: "demo", state: { state: "paused" } });
+    c.handleEvent({ type: "source_state", source: "demo", state: "paused", message: null });
     await vi.waitFor(() => expect(sources.state().data).toBe(3));
     expect(record.state().data).toBe(2);
 
     // Progress events invalidate nothing.
-    c.handleEvent({ type: "progress", task: "sync", source: "demo", done: 1, total: 2, message: null });
-    expect(tagsForEvent({ type: "progress", task: "sync", source: "demo", done: 1, total: 2, message: null })).toEqual([]);
+    const progress = { type: "progress", task_id: 1, source: "demo", state: "catching_up", events: 10, transactions: 2, position: "0/1", behind: 5, events_per_sec: 3, message: null } as const;
+    c.handleEvent(progress);
+    expect(tagsForEvent(progress)).toEqual([]);
   });
 
   it("forgets unwatched entries on invalidation and keeps data while refetching", async () => {

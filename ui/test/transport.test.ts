@@ -52,7 +52,7 @@ describe("transport selection", () => {
     const got: ApiEvent[] = [];
     subscribe((e) => got.push(e));
     await vi.waitFor(() => expect(channel).not.toBeNull());
-    const ev: ApiEvent = { type: "events_added", source: "demo", count: 2, last_id: 10 };
+    const ev: ApiEvent = { type: "events_added", source: "demo", last_event_id: 10 };
     const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, data: unknown) => void } }).__TAURI_INTERNALS__;
     internals.runCallback(channel!.id, { index: 0, message: ev });
     expect(got).toEqual([ev]);
@@ -141,9 +141,9 @@ describe("browser transport", () => {
     } as unknown as typeof EventSource;
     const got: ApiEvent[] = [];
     createHttpTransport(e).connect((ev) => got.push(ev), () => {});
-    es!.onmessage({ data: '{"type":"source_state","source":"demo","state":{"state":"live"}}' });
+    es!.onmessage({ data: '{"type":"source_state","source":"demo","state":"live","message":null}' });
     es!.onmessage({ data: "not json" });
-    expect(got).toEqual([{ type: "source_state", source: "demo", state: { state: "live" } }]);
+    expect(got).toEqual([{ type: "source_state", source: "demo", state: "live", message: null }]);
   });
 });
 

@@ -1,8 +1,10 @@
 // The one place that names the API types file. While the generated `types.ts` does not exist
 // this re-exports the hand-written placeholder; switch the path when it lands.
 export * from "./types.placeholder";
-import type { Commands } from "./types.placeholder";
+import type { Commands, ServerEvent } from "./types.placeholder";
 
 export type CommandName = keyof Commands;
-export type ArgsOf<C extends CommandName> = Commands[C]["args"];
-export type ResultOf<C extends CommandName> = Commands[C]["result"];
+export type ArgsOf<C extends CommandName> = Commands[C]["request"];
+export type ResultOf<C extends CommandName> = Commands[C]["response"];
+/** Pushed by the backend (Tauri channel / server-sent events). */
+export type ApiEvent = ServerEvent;

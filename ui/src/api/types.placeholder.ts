@@ -1,14 +1,15 @@
-// PLACEHOLDER — hand-written guess of the API types until the generated `types.ts` lands
-// (the backend generates it from the Rust types). Delete this file then; nothing but
-// `src/api/index.ts` imports it.
+// PLACEHOLDER — hand-written copy of the API types until the generated `types.ts` lands (the
+// backend generates it from the Rust types in src-tauri/core/src/api/). Delete this file then;
+// nothing but `src/api/index.ts` imports it.
 //
-// Shapes follow the core crate: `diff::ValueDiff` (tag "kind"), `history::FieldChange`,
-// the scripting-contract event JSON (`cache::query::EventRow::to_json`), `sync::PgPlan`,
-// `catalog::SlotStatus`.
+// Mirrors the Rust structs as they stood (events.rs, records.rs, tasks.rs, export.rs; the
+// sources module was not written yet, so its shapes are guesses). 64-bit integers are `number`.
 
 export type Op = "insert" | "update" | "delete" | "truncate";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+// ---- diff.rs ----
 
 export type SpanOp = "equal" | "delete" | "insert";
 export interface Span {
@@ -42,7 +43,140 @@ export type ValueDiff =
   | { kind: "lines"; lines: LineChange[] }
   | { kind: "json"; changes: JsonChange[] };
 
-export interface FieldChange {
+// ---- api/mod.rs ----
+
+export type ErrorCode = "bad_request" | "not_found" | "conflict" | "source_error" | "events_lost" | "internal";
+
+export interface ApiErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+export type Empty = Record<string, never>;
+
+// ---- api/events.rs ----
+
+export interface EventFilter {
+  source?: string | null;
+  /** `name` or `schema.name`. */
+  table?: string | null;
+  op?: Op | null;
+  /** `2026-11-02`, `2026-11-02 09:14` (UTC) or RFC 3339. */
+  since?: string | null;
+  until?: string | null;
+  txid?: string | null;
+  /** Text in any transaction context value (actor, reason, endpoint). */
+  context?: string | null;
+  /** Only updates that changed this column. */
+  column?: string | null;
+  /** Value search, at least 3 characters. */
+  search?: string | null;
+}
+
+export interface EventSummary {
+  id: number;
+  /** Rows with the same value belong to one transaction. */
+  txn_row: number;
+  source: string;
+  txid: string;
+  position: string;
+  committed_at: string;
+  context: Record<string, string>;
+  schema: string;
+  table: string;
+  op: Op;
+  /** `[column, value]` in key order. */
+  key: Array<[string, string | null]>;
+  /** Columns an update changed (empty for other operations). */
+  changed: string[];
+  /** One-line plain-text summary. */
+  summary: string;
+}
+
+export interface ListEventsRequest {
+  filter?: EventFilter | null;
+  after_id?: number | null;
+  before_id?: number | null;
+  limit?: number | null;
+}
+
+export interface EventPage {
+  /** Oldest first. */
+  events: EventSummary[];
+  /** Index of the first event in the filtered list (0-based, oldest first). */
+  first_index: number;
+  total: number;
+  has_more_before: boolean;
+  has_more_after: boolean;
+}
+
+export interface CountEventsRequest {
+  filter?: EventFilter | null;
+  budget_ms?: number | null;
+}
+
+export interface EventCount {
+  count: number;
+  exact: boolean;
+  last_event_id: number;
+}
+
+export interface EventsAtRequest {
+  filter?: EventFilter | null;
+  index: number;
+  limit?: number | null;
+}
+
+export interface LocateTimeRequest {
+  filter?: EventFilter | null;
+  at: string;
+}
+
+export interface Located {
+  id: number | null;
+  index: number;
+  committed_at: string | null;
+  total: number;
+}
+
+export interface ListTablesRequest {
+  source?: string | null;
+}
+
+export interface ColumnInfo {
+  name: string;
+  type: string;
+  key: boolean;
+}
+
+export interface CapturedTable {
+  source: string;
+  schema: string;
+  table: string;
+  qualified: string;
+  columns: ColumnInfo[];
+  events: number;
+}
+
+export interface TableList {
+  tables: CapturedTable[];
+}
+
+export interface TransactionRequest {
+  source?: string | null;
+  txid?: string | null;
+  txn_row?: number | null;
+  limit?: number | null;
+}
+
+export interface TxnCount {
+  schema: string;
+  table: string;
+  op: Op;
+  count: number;
+}
+
+export interface FieldChangeInfo {
   column: string;
   type: string;
   old: string | null;
@@ -51,80 +185,138 @@ export interface FieldChange {
   inferred: boolean;
 }
 
-/** The scripting-contract event (see DESIGN.md), plus the names of changed columns. */
-export interface EventJson {
-  id: number;
+export interface EventDetail {
+  event: EventSummary;
+  before: Array<[string, string | null]> | null;
+  after: Array<[string, string | null]> | null;
+  unknown: string[];
+  inferred: string[];
+  changes: FieldChangeInfo[];
+  unchanged: number;
+}
+
+export interface TransactionDetail {
+  txn_row: number;
   source: string;
   txid: string;
   position: string;
   committed_at: string;
-  context: Record<string, JsonValue>;
-  schema: string;
-  table: string;
-  op: Op;
-  key: Record<string, string | null>;
-  before: Record<string, string | null> | null;
-  after: Record<string, string | null> | null;
-  inferred: string[];
-  unknown?: string[];
-  /** Columns whose value differs between before and after. */
-  changed?: string[];
+  context: Record<string, string>;
+  event_count: number;
+  counts: TxnCount[];
+  events: EventDetail[];
+  truncated: boolean;
 }
 
-export interface EventFilter {
+export type ExportFormat = "csv" | "json";
+
+export interface ExportText {
+  filename: string;
+  content_type: string;
+  text: string;
+  rows: number;
+  truncated: boolean;
+}
+
+export interface ExportEventsRequest {
+  filter?: EventFilter | null;
+  format: ExportFormat;
+}
+
+// ---- api/records.rs ----
+
+export type RecordKey = Array<string | number> | Record<string, string | number>;
+
+export interface RecordRequest {
   source?: string | null;
-  /** `table` or `schema.table`. */
-  table?: string | null;
-  op?: Op | null;
-  /** RFC 3339. */
-  since?: string | null;
-  until?: string | null;
-  txid?: string | null;
-  /** Substring of any context value (actor, reason, endpoint). */
-  actor?: string | null;
-  /** Only events that changed this column. */
-  column?: string | null;
-  /** Value search (at least 3 characters). */
-  search?: string | null;
+  table: string;
+  key: RecordKey;
 }
 
-export interface ListEventsArgs {
-  filter: EventFilter;
-  /** Newest first (default) or oldest first. */
-  newest_first: boolean;
-  /** Keyset cursor: continue after this event id in the list's order. */
-  after_id?: number | null;
-  /** For a jump to an arbitrary row when no neighbouring page is loaded. */
-  offset?: number | null;
-  /** Snapshot bound: ignore events with a larger id (so offsets stay stable while new ones arrive). */
-  max_id?: number | null;
-  limit: number;
+export interface VersionInfo {
+  number: number;
+  event: EventSummary;
+  changes: FieldChangeInfo[];
+  unchanged: number;
+  inferred: string[];
 }
 
-export interface EventPage {
-  events: EventJson[];
-  has_more: boolean;
-}
-
-export interface TableRef {
-  id: number;
+export interface RecordHistory {
   source: string;
   schema: string;
   table: string;
+  qualified: string;
+  key: Array<[string, string]>;
+  key_columns: string[];
+  columns: ColumnInfo[];
+  versions: VersionInfo[];
 }
 
-export interface ColumnDef {
-  name: string;
+export interface CompareRequest {
+  source?: string | null;
+  table: string;
+  key: RecordKey;
+  from: number;
+  to: number;
+}
+
+export interface UnchangedField {
+  column: string;
   type: string;
-  key: boolean;
+  value: string | null;
 }
 
-export type SourceState =
-  | { state: "live" }
-  | { state: "catching_up"; done?: number | null; total?: number | null }
-  | { state: "idle" }
-  | { state: "paused" }
-  | { state: "error"; message: string };
+export interface Comparison {
+  from: number;
+  to: number;
+  changes: FieldChangeInfo[];
+  unchanged: UnchangedField[];
+}
+
+export interface ExportHistoryRequest {
+  source?: string | null;
+  table: string;
+  key: RecordKey;
+  format: ExportFormat;
+}
+
+// ---- api/tasks.rs ----
+
+export type LiveState = "idle" | "connecting" | "catching_up" | "live" | "reconnecting" | "error" | "paused";
+export type TaskKind = "sync" | "watch";
+
+export type ServerEvent =
+  | {
+      type: "progress";
+      task_id: number;
+      source: string;
+      state: LiveState;
+      events: number;
+      transactions: number;
+      position: string;
+      behind: number | null;
+      events_per_sec: number;
+      message: string | null;
+    }
+  | { type: "events_added"; source: string; last_event_id: number }
+  | { type: "source_state"; source: string; state: LiveState; message: string | null }
+  | { type: "task_finished"; task_id: number; source: string; kind: TaskKind; error: ApiErrorBody | null }
+  | { type: "sources_changed" }
+  | { type: "lagged"; missed: number };
+
+export interface TaskStarted {
+  task_id: number;
+  source: string;
+  kind: TaskKind;
+  started: boolean;
+}
+
+export interface TaskRef {
+  task_id: number;
+  kind: TaskKind;
+}
+
+// ---- api/sources.rs (GUESSED: not written yet when this placeholder was made) ----
 
 export interface SlotStatus {
   slot: string;
@@ -137,16 +329,46 @@ export interface SlotStatus {
 
 export interface SourceInfo {
   name: string;
+  /** `postgres`, `sqlite`, … */
   kind: string;
   /** Redacted URL or file path. */
   target: string;
-  state: SourceState;
+  state: LiveState;
+  message: string | null;
+  paused: boolean;
   events: number;
   events_per_sec: number | null;
+  /** Bytes or rows still to read, when known. */
+  behind: number | null;
   last_event_at: string | null;
+  task: TaskRef | null;
+  /** PostgreSQL: every `rowtrail_%` slot on its server. */
   slots: SlotStatus[];
+  /** Why the server could not be asked about its slots. */
+  slots_error: string | null;
   /** Retained WAL above which the UI warns (bytes). */
   warn_retained_bytes: number | null;
+}
+
+export interface ListSourcesRequest {
+  /** Ask PostgreSQL servers for their slots (slower). */
+  slots?: boolean | null;
+}
+
+export interface SourceList {
+  sources: SourceInfo[];
+}
+
+export interface WorkspaceInfo {
+  data_dir: string;
+  cache_path: string;
+  events: number;
+  demo: boolean;
+}
+
+export interface TestConnectionRequest {
+  url: string;
+  password?: string | null;
 }
 
 export interface PgTableInfo {
@@ -155,7 +377,7 @@ export interface PgTableInfo {
   /** `default`, `full`, `index`, `nothing`. */
   replica_identity: string;
   has_primary_key: boolean;
-  /** Updates and deletes can be captured. */
+  /** False: only inserts can be captured. */
   publishable: boolean;
   note: string | null;
 }
@@ -165,10 +387,18 @@ export interface Prereq {
   fix: string;
 }
 
-export interface PgConnectionTest {
+export interface ConnectionTest {
   server_version: string;
   tables: PgTableInfo[];
   problems: Prereq[];
+}
+
+export interface PgSourceRequest {
+  name: string;
+  url: string;
+  password?: string | null;
+  tables?: string[] | null;
+  snapshot?: boolean | null;
 }
 
 export interface SetupPlan {
@@ -181,101 +411,68 @@ export interface SetupPlan {
   statements: string[];
 }
 
-export interface PgPlan {
+export interface PgPlanInfo {
   name: string;
   url: string;
   plan: SetupPlan;
   snapshot: boolean;
 }
 
-export interface PgSourceArgs {
+export type CreatePgSourceRequest = PgSourceRequest;
+
+export interface AddSqliteSourceRequest {
   name: string;
-  url: string;
-  password?: string | null;
-  tables: string[];
-  snapshot: boolean;
+  path: string;
 }
 
-export interface VersionJson {
-  number: number;
-  event: EventJson;
-  changes: FieldChange[];
-  unchanged: number;
+export interface SourceAdded {
+  source: SourceInfo;
 }
 
-export interface RecordRef {
+export interface RemoveSourceRequest {
+  name: string;
+  drop_upstream: boolean;
+}
+
+export interface SourceRemoved {
+  name: string;
+}
+
+export interface SourceRequest {
+  name: string;
+}
+
+export interface CancelTaskRequest {
+  task_id: number;
+}
+
+export interface TaskCancelled {
+  task_id: number;
   source: string;
-  /** `schema.table` */
-  table: string;
-  /** Key values in key-column order. */
-  key: string[];
 }
 
-export interface HistoryJson {
-  table: TableRef;
-  key: [string, string][];
-  columns: ColumnDef[];
-  versions: VersionJson[];
-}
-
-export interface Comparison {
-  from: number;
-  to: number;
-  changes: FieldChange[];
-  unchanged: number;
-}
-
-export interface TxnCount {
-  schema: string;
-  table: string;
-  op: Op;
-  count: number;
-}
-
-export interface TransactionJson {
-  source: string;
-  txid: string;
-  position: string;
-  committed_at: string;
-  context: Record<string, JsonValue>;
-  events: EventJson[];
-  counts: TxnCount[];
-}
-
-export type ExportFormat = "csv" | "json";
-
-export interface ExportText {
-  filename: string;
-  content_type: string;
-  text: string;
-}
-
-export interface Empty {}
-
-/** Every command: its request and response types. */
+/** Every command: request → response. */
 export interface Commands {
-  list_sources: { args: Empty; result: { sources: SourceInfo[] } };
-  list_tables: { args: Empty; result: { tables: TableRef[] } };
-  table_columns: { args: { source: string; table: string }; result: { columns: ColumnDef[] } };
-  /** The number of events matching, and the newest id (the snapshot bound for list_events). */
-  count_events: { args: { filter: EventFilter; max_id?: number | null }; result: { count: number; max_id: number | null } };
-  list_events: { args: ListEventsArgs; result: EventPage };
-  record_history: { args: RecordRef; result: HistoryJson };
-  compare_versions: { args: RecordRef & { from: number; to: number }; result: Comparison };
-  transaction: { args: { source: string; txid: string }; result: TransactionJson };
-  export_events: { args: { filter: EventFilter; format: ExportFormat }; result: ExportText };
-  export_history: { args: RecordRef & { format: ExportFormat }; result: ExportText };
-  test_pg_connection: { args: { url: string; password?: string | null }; result: PgConnectionTest };
-  plan_pg_source: { args: PgSourceArgs; result: PgPlan };
-  create_pg_source: { args: PgSourceArgs; result: { source: SourceInfo } };
-  add_sqlite_source: { args: { name: string; path: string }; result: { source: SourceInfo } };
-  pause_source: { args: { name: string }; result: Empty };
-  resume_source: { args: { name: string }; result: Empty };
-  remove_source: { args: { name: string; drop_upstream: boolean }; result: Empty };
+  workspace_info: { request: Empty; response: WorkspaceInfo };
+  list_sources: { request: ListSourcesRequest; response: SourceList };
+  test_connection: { request: TestConnectionRequest; response: ConnectionTest };
+  plan_pg_source: { request: PgSourceRequest; response: PgPlanInfo };
+  create_pg_source: { request: CreatePgSourceRequest; response: SourceAdded };
+  add_sqlite_source: { request: AddSqliteSourceRequest; response: SourceAdded };
+  remove_source: { request: RemoveSourceRequest; response: SourceRemoved };
+  pause_source: { request: SourceRequest; response: SourceInfo };
+  resume_source: { request: SourceRequest; response: SourceInfo };
+  sync_source: { request: SourceRequest; response: TaskStarted };
+  watch_source: { request: SourceRequest; response: TaskStarted };
+  cancel_task: { request: CancelTaskRequest; response: TaskCancelled };
+  list_tables: { request: ListTablesRequest; response: TableList };
+  list_events: { request: ListEventsRequest; response: EventPage };
+  count_events: { request: CountEventsRequest; response: EventCount };
+  events_at: { request: EventsAtRequest; response: EventPage };
+  locate_time: { request: LocateTimeRequest; response: Located };
+  transaction: { request: TransactionRequest; response: TransactionDetail };
+  export_events: { request: ExportEventsRequest; response: ExportText };
+  record_history: { request: RecordRequest; response: RecordHistory };
+  compare_versions: { request: CompareRequest; response: Comparison };
+  export_history: { request: ExportHistoryRequest; response: ExportText };
 }
-
-/** Pushed by the backend (Tauri channel / server-sent events). */
-export type ApiEvent =
-  | { type: "events_added"; source: string; count: number; last_id: number }
-  | { type: "source_state"; source: string; state: SourceState }
-  | { type: "progress"; task: string; source: string | null; done: number; total: number | null; message: string | null };

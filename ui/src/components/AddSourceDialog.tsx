@@ -1,5 +1,5 @@
 import { createSignal, For, Match, Show, Switch } from "solid-js";
-import type { PgConnectionTest, PgPlan, PgSourceArgs, PgTableInfo } from "../api";
+import type { ConnectionTest, PgPlanInfo, PgSourceRequest, PgTableInfo } from "../api";
 import { call } from "../transport";
 import { Modal } from "./Modal";
 import { ErrorBanner } from "./ErrorBanner";
@@ -27,9 +27,9 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
   const [password, setPassword] = createSignal("");
   const [path, setPath] = createSignal("");
   const [snapshot, setSnapshot] = createSignal(false);
-  const [test, setTest] = createSignal<PgConnectionTest | null>(null);
+  const [test, setTest] = createSignal<ConnectionTest | null>(null);
   const [picked, setPicked] = createSignal<Set<string>>(new Set());
-  const [plan, setPlan] = createSignal<PgPlan | null>(null);
+  const [plan, setPlan] = createSignal<PgPlanInfo | null>(null);
   const [consent, setConsent] = createSignal(false);
   const [busy, setBusy] = createSignal<null | "test" | "plan" | "create">(null);
   const [error, setError] = createSignal<{ title: string; error: unknown } | null>(null);
@@ -50,7 +50,7 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
     }
   };
 
-  const pgArgs = (): PgSourceArgs => ({
+  const pgArgs = (): PgSourceRequest => ({
     name: name(),
     url: url().trim(),
     password: password() || null,
@@ -61,7 +61,7 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
   const testConnection = async () => {
     setTest(null);
     setPlan(null);
-    const r = await run("test", "Could not connect", () => call("test_pg_connection", { url: url().trim(), password: password() || null }));
+    const r = await run("test", "Could not connect", () => call("test_connection", { url: url().trim(), password: password() || null }));
     if (r) {
       setTest(r);
       setPicked(new Set(r.tables.map(qualified)));

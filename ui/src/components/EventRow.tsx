@@ -1,18 +1,17 @@
 import { Show } from "solid-js";
-import type { EventJson } from "../api";
+import type { EventSummary } from "../api";
 import { to } from "../router";
 import { contextActor, contextText, formatKey, formatTime, timeTitle } from "../lib/format";
 import { columnLabel } from "../lib/labels";
 
 export const ROW_HEIGHT = 28;
 
-/** Columns an event changed, as the backend lists them (all columns for inserts/deletes). */
-export function changedColumns(e: EventJson): string[] {
-  return e.changed ?? [];
+export function recordLink(e: EventSummary): string {
+  return to.record(e.source, `${e.schema}.${e.table}`, e.key.map(([, v]) => v ?? ""));
 }
 
-export function recordLink(e: EventJson): string {
-  return to.record(e.source, `${e.schema}.${e.table}`, Object.values(e.key).map((v) => v ?? ""));
+export function txnLink(e: { source: string; txid: string; txn_row: number }): string {
+  return to.txn(e.source, e.txid, e.txn_row);
 }
 
 export function OpLabel(props: { op: string }) {
@@ -24,13 +23,13 @@ export function OpLabel(props: { op: string }) {
  * of a transaction hide the transaction's columns and show a connector instead.
  */
 export function EventRow(props: {
-  event: EventJson | undefined;
+  event: EventSummary | undefined;
   index: number;
   selected: boolean;
   grouped?: boolean;
   /** The transaction continues from the row above. */
   continued?: boolean;
-  onOpen: (e: EventJson, index: number) => void;
+  onOpen: (e: EventSummary, index: number) => void;
   onSelect: (index: number) => void;
 }) {
   return (
@@ -50,7 +49,7 @@ export function EventRow(props: {
       }
     >
       {(e) => {
-        const cols = changedColumns(e);
+        const cols = e.changed;
         const labels = cols.map((c) => columnLabel({ source: e.source, schema: e.schema, table: e.table, column: c }).label);
         const actor = contextActor(e.context);
         return (
@@ -72,7 +71,7 @@ export function EventRow(props: {
               {formatTime(e.committed_at)}
             </span>
             <span class="tx" title={`transaction ${e.txid} at ${e.position} (source ${e.source})`}>
-              <a href={to.txn(e.source, e.txid)} onClick={(x) => x.stopPropagation()} data-testid="txn-link">
+              <a href={txnLink(e)} onClick={(x) => x.stopPropagation()} data-testid="txn-link">
                 {e.source}·{e.txid}
               </a>
             </span>
@@ -80,12 +79,11 @@ export function EventRow(props: {
             <span class="table" title={`${e.schema}.${e.table} (source ${e.source})`}>
               {e.schema === "public" || e.schema === "main" ? e.table : `${e.schema}.${e.table}`}
             </span>
-            <span class="key" title={Object.entries(e.key).map(([k, v]) => `${k} = ${v ?? "NULL"}`).join("\n")}>
+            <span class="key" title={e.key.map(([k, v]) => `${k} = ${v ?? "NULL"}`).join("\n")}>
               {formatKey(e.key)}
             </span>
-            <span class="cols" title={cols.length ? "changed: " + cols.join(", ") : ""}>
-              {e.op === "update" ? (labels.length ? labels.join(", ") : "no column changed") : e.op === "truncate" ? "whole table" : `${cols.length} columns`}
-              {e.inferred.length ? " · inferred" : ""}
+            <span class="cols" title={(labels.length ? "changed: " + labels.join(", ") + "\n" : "") + e.summary}>
+              {e.summary}
             </span>
             <span class="actor" title={contextText(e.context)}>
               {actor || "—"}

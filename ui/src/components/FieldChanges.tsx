@@ -1,7 +1,9 @@
 import { createSignal, For, Show } from "solid-js";
-import type { FieldChange } from "../api";
+import type { FieldChangeInfo, UnchangedField } from "../api";
 import { DiffView, Value, type DiffLayout } from "./DiffView";
 import { ColumnName } from "./ColumnName";
+import { ErrorBanner } from "./ErrorBanner";
+import { Loading } from "./Spinner";
 
 export const INFERRED_HELP =
   "Inferred: the source did not send this value (PostgreSQL's unchanged TOAST value, or the missing old row of a REPLICA IDENTITY DEFAULT update), so Rowtrail filled it from the record's previous version.";
@@ -15,20 +17,39 @@ export function InferredBadge() {
 }
 
 /**
- * Changed fields first (as the backend lists them), then the unchanged ones folded away.
- * `unchanged` holds [column, value] pairs of the state the diff ends in.
+ * Changed fields first (in the backend's order), then the unchanged ones folded away. The
+ * unchanged values are given, or loaded when the fold is opened.
  */
 export function FieldChanges(props: {
   source: string;
   schema: string;
   table: string;
-  changes: FieldChange[];
-  unchanged: Array<[string, string | null]>;
+  changes: FieldChangeInfo[];
+  unchanged: UnchangedField[] | (() => Promise<UnchangedField[]>);
   unchangedCount: number;
   layout: DiffLayout;
   emptyText?: string;
 }) {
   const [open, setOpen] = createSignal(false);
+  const [loaded, setLoaded] = createSignal<UnchangedField[] | null>(null);
+  const [loading, setLoading] = createSignal(false);
+  const [error, setError] = createSignal<unknown>(null);
+  const rows = () => (Array.isArray(props.unchanged) ? props.unchanged : loaded());
+  const toggle = async () => {
+    const next = !open();
+    setOpen(next);
+    if (next && !Array.isArray(props.unchanged) && loaded() === null && !loading()) {
+      setLoading(true);
+      setError(null);
+      try {
+        setLoaded(await props.unchanged());
+      } catch (e) {
+        setError(e);
+      } finally {
+        setLoading(false);
+      }
+    }
+  };
   const ref = (column: string) => ({ source: props.source, schema: props.schema, table: props.table, column });
   return (
     <div data-testid="field-changes">
@@ -72,14 +93,14 @@ export function FieldChanges(props: {
             )}
           </For>
           <Show when={open()}>
-            <For each={props.unchanged}>
-              {([col, v]) => (
-                <tr data-testid="field-unchanged" data-column={col}>
+            <For each={rows() ?? []}>
+              {(u) => (
+                <tr data-testid="field-unchanged" data-column={u.column}>
                   <td class="col muted">
-                    <ColumnName {...ref(col)} />
+                    <ColumnName {...ref(u.column)} type={u.type} showType />
                   </td>
                   <td class="diff muted">
-                    <Value value={v} />
+                    <Value value={u.value} />
                   </td>
                 </tr>
               )}
@@ -87,8 +108,18 @@ export function FieldChanges(props: {
           </Show>
         </tbody>
       </table>
+      <Show when={open() && loading()}>
+        <div style={{ padding: "0 12px" }}>
+          <Loading>Reading the unchanged fields…</Loading>
+        </div>
+      </Show>
+      <Show when={open() && error()}>
+        <div style={{ padding: "0 12px" }}>
+          <ErrorBanner title="Could not read the unchanged fields" error={error()} />
+        </div>
+      </Show>
       <Show when={props.unchangedCount > 0}>
-        <button class="fold" onClick={() => setOpen(!open())} aria-expanded={open()} data-testid="toggle-unchanged">
+        <button class="fold" onClick={toggle} aria-expanded={open()} data-testid="toggle-unchanged">
           {open() ? "▾ Hide" : "▸ Show"} {props.unchangedCount} unchanged {props.unchangedCount === 1 ? "field" : "fields"}
         </button>
       </Show>

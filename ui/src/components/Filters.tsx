@@ -1,6 +1,6 @@
 import { createEffect, createSignal, For, onCleanup, Show } from "solid-js";
 import type { Query } from "../router";
-import type { TableRef } from "../api";
+import type { CapturedTable } from "../api";
 import { createQuery } from "../query";
 import { isoToLocalInput, localInputToIso } from "../lib/format";
 
@@ -59,12 +59,15 @@ export interface FiltersProps {
 export function Filters(props: FiltersProps) {
   const tables = createQuery(() => ({ command: "list_tables", args: {}, tags: ["events"] }));
   const sources = () => [...new Set((tables.data()?.tables ?? []).map((t) => t.source))];
-  const visibleTables = () => (tables.data()?.tables ?? []).filter((t: TableRef) => !props.query.source || t.source === props.query.source);
-  const columns = createQuery(() => {
+  const visibleTables = () => (tables.data()?.tables ?? []).filter((t: CapturedTable) => !props.query.source || t.source === props.query.source);
+  /** Columns of the chosen table (every source's table of that name). */
+  const columns = () => {
     const t = props.query.table;
-    const src = props.query.source || visibleTables().find((x) => x.table === t || `${x.schema}.${x.table}` === t)?.source;
-    return t && src ? { command: "table_columns", args: { source: src, table: t }, tags: ["events"] } : null;
-  });
+    if (!t) return [];
+    const names = new Set<string>();
+    for (const x of visibleTables()) if (x.qualified === t || x.table === t) for (const c of x.columns) names.add(c.name);
+    return [...names];
+  };
   const set = (k: string) => (v: string) => props.onChange({ [k]: v });
   const any = () => Object.entries(props.query).some(([k, v]) => v && !["group", "order"].includes(k));
   return (
@@ -87,8 +90,8 @@ export function Filters(props: FiltersProps) {
         <option value="">All tables</option>
         <For each={visibleTables()}>
           {(t) => (
-            <option value={`${t.schema}.${t.table}`}>
-              {t.schema}.{t.table}
+            <option value={t.qualified}>
+              {t.qualified}
               {sources().length > 1 && !props.query.source ? ` (${t.source})` : ""}
             </option>
           )}
@@ -102,12 +105,12 @@ export function Filters(props: FiltersProps) {
         <option value="truncate">∅ Truncate</option>
       </select>
       <Show
-        when={columns.data()?.columns.length}
+        when={columns().length}
         fallback={<DebouncedInput class="narrow" value={props.query.column ?? ""} onCommit={set("column")} placeholder="Changed column" testid="filter-column" />}
       >
         <select value={props.query.column ?? ""} onChange={(e) => set("column")(e.currentTarget.value)} data-testid="filter-column" aria-label="Changed column">
           <option value="">Any column changed</option>
-          <For each={columns.data()?.columns ?? []}>{(c) => <option value={c.name}>{c.name}</option>}</For>
+          <For each={columns()}>{(c) => <option value={c}>{c}</option>}</For>
         </select>
       </Show>
       <DebouncedInput class="narrow" value={props.query.actor ?? ""} onCommit={set("actor")} placeholder="Actor / context" testid="filter-actor" />

@@ -38,10 +38,9 @@ export function formatRate(n: number | null | undefined): string {
 }
 
 /** The record key as shown in lists: `5001`, or `shp_id=5001 ln_no=2` for composite keys. */
-export function formatKey(key: Record<string, string | null>): string {
-  const entries = Object.entries(key);
-  if (entries.length === 1) return entries[0]![1] ?? "NULL";
-  return entries.map(([k, v]) => `${k}=${v ?? "NULL"}`).join(" ");
+export function formatKey(key: ReadonlyArray<readonly [string, string | null]>): string {
+  if (key.length === 1) return key[0]![1] ?? "NULL";
+  return key.map(([k, v]) => `${k}=${v ?? "NULL"}`).join(" ");
 }
 
 /** The actor (or the first context value) of a transaction context. */

@@ -33,6 +33,11 @@ export function tagsForEvent(ev: ApiEvent): Tag[] {
       return ["events", "events:" + ev.source, "sources"];
     case "source_state":
       return ["sources", "source:" + ev.source];
+    case "sources_changed":
+    case "task_finished":
+      return ["sources", "events"];
+    case "lagged":
+      return ["*"];
     default:
       return [];
   }
@@ -124,7 +129,8 @@ export class QueryClient {
 
   handleEvent(ev: ApiEvent): void {
     const tags = tagsForEvent(ev);
-    if (tags.length) this.invalidate(tags);
+    if (tags.includes("*")) this.invalidateAll();
+    else if (tags.length) this.invalidate(tags);
   }
 
   /** Sets an entry's data directly (after a mutation that returns the new value). */

@@ -93,7 +93,8 @@ export const to = {
   changes: (query: Query = {}) => formatRoute({ name: "changes", query }),
   sources: () => formatRoute({ name: "sources", query: {} }),
   record: (source: string, table: string, key: string[], query: Query = {}) => formatRoute({ name: "record", source, table, key, query }),
-  txn: (source: string, txid: string) => formatRoute({ name: "txn", source, txid, query: {} }),
+  /** `row`: the transaction's cache row, exact when a txid repeats (wraparound, several sources). */
+  txn: (source: string, txid: string, row?: number) => formatRoute({ name: "txn", source, txid, query: row !== undefined ? { row: String(row) } : {} }),
 };
 
 export interface Router {

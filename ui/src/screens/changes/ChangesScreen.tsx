@@ -1,5 +1,5 @@
 import { createEffect, createMemo, createSignal, on, onCleanup, onMount, Show, untrack } from "solid-js";
-import type { EventFilter, EventJson } from "../../api";
+import type { EventFilter, EventSummary } from "../../api";
 import { call, subscribe } from "../../transport";
 import { createQuery } from "../../query";
 import { useRouter } from "../../app/context";
@@ -18,8 +18,9 @@ import { EventPages, type PageFetcher } from "./paging";
 import { filterFromQuery, FILTER_KEYS, isFiltered } from "./filters";
 
 export const apiFetcher: PageFetcher = {
-  count: (filter, maxId) => call("count_events", { filter, max_id: maxId }),
-  page: (args) => call("list_events", args),
+  count: (filter) => call("count_events", { filter, budget_ms: 1500 }),
+  list: (req) => call("list_events", req),
+  at: (req) => call("events_at", req),
 };
 
 /** Where the list was, to come back to it from a record (per filter). */
@@ -42,6 +43,7 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
   const [selected, setSelected] = createSignal(-1);
   const [pendingNew, setPendingNew] = createSignal(0);
   const [firstVisible, setFirstVisible] = createSignal(0);
+  const [lastVisible, setLastVisible] = createSignal(0);
   const [exportError, setExportError] = createSignal<ApiError | null>(null);
   const [jumping, setJumping] = createSignal(false);
   const [jumpError, setJumpError] = createSignal<ApiError | null>(null);
@@ -50,7 +52,7 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
   let restoring: { selected: number; scrollTop: number } | undefined;
 
   const sources = createQuery(() => ({ command: "list_sources", args: {}, tags: ["sources"] }));
-  const live = () => (sources.data()?.sources ?? []).filter((s) => s.state.state === "live" && concerns(filter(), s.name)).map((s) => s.name);
+  const live = () => (sources.data()?.sources ?? []).filter((s) => s.state === "live" && concerns(filter(), s.name)).map((s) => s.name);
 
   createEffect(
     on([filter, newestFirst], ([f, nf]) => {
@@ -71,15 +73,21 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
     remembered.set(viewKey(), { selected: selected(), scrollTop: list?.element()?.scrollTop ?? 0 });
   });
 
-  // Live tail: newest-first lists at the top follow new events; elsewhere a pill offers them.
+  // Live tail: a list at its newest end follows new events; elsewhere a pill offers them.
   let tailTimer: ReturnType<typeof setTimeout> | undefined;
   let tailPending = false;
+  const atNewestEnd = () => {
+    const n = pages.count() ?? 0;
+    return newestFirst() ? firstVisible() === 0 && selected() <= 0 : lastVisible() >= n - 2;
+  };
   const followTail = () => {
     if (tailTimer) {
       tailPending = true;
       return;
     }
-    void pages.reset();
+    void pages.extend().then((added) => {
+      if (added > 0 && !newestFirst() && atNewestEnd()) list?.scrollToEnd();
+    });
     tailTimer = setTimeout(() => {
       tailTimer = undefined;
       if (tailPending) {
@@ -92,16 +100,15 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
   onCleanup(
     subscribe((ev) => {
       if (ev.type !== "events_added" || !concerns(filter(), ev.source)) return;
-      if (newestFirst() && firstVisible() === 0 && selected() <= 0) followTail();
-      else if (!newestFirst() && !isFiltered(filter())) followTail();
-      else setPendingNew((n) => n + ev.count);
+      if (atNewestEnd() || !newestFirst()) followTail();
+      else setPendingNew((n) => n + 1);
     }),
   );
 
   const showNew = () => {
     setPendingNew(0);
     setSelected(-1);
-    void pages.reset().then(() => list?.scrollToIndex(0, "start"));
+    void pages.extend().then(() => list?.scrollToIndex(0, "start"));
   };
 
   const patchQuery = (patch: Query) => {
@@ -115,7 +122,7 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
     router.navigate(to.changes(q), { replace: true });
   };
 
-  const open = (e: EventJson) => router.navigate(recordLink(e));
+  const open = (e: EventSummary) => router.navigate(recordLink(e));
 
   const move = (i: number) => {
     setSelected(i);
@@ -159,13 +166,14 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
     setJumping(true);
     setJumpError(null);
     try {
-      // Rows before the target: newer events (newest first) or older ones (oldest first).
-      const f = newestFirst() ? { ...filter(), since: iso } : { ...filter(), until: iso };
-      const r = await call("count_events", { filter: f, max_id: pages.snapshotId() });
+      const r = await call("locate_time", { filter: filter(), at: iso });
       const n = pages.count() ?? 0;
-      const i = Math.min(Math.max(0, n - 1), r.count);
-      setSelected(i);
-      list?.scrollToIndex(i, "start");
+      if (!n) return;
+      // The first change at or after the time; past the end: the newest change.
+      const index = Math.min(r.index, n - 1);
+      const row = pages.rowOf(index);
+      setSelected(row);
+      list?.scrollToIndex(row, newestFirst() ? "end" : "start");
     } catch (e) {
       setJumpError(ApiError.from(e));
     } finally {
@@ -182,12 +190,12 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
       </Show>
       <div class="listbar" data-testid="listbar">
         <span data-testid="event-count">
-          <Show when={count() !== null} fallback={<>Counting…</>}>
+          <Show when={count() !== null} fallback={<>{pages.counted() !== null ? `Counting… ${formatCount(pages.counted())} so far` : "Counting…"}</>}>
             <strong style={{ color: "var(--fg)" }}>{formatCount(count())}</strong> {count() === 1 ? "change" : "changes"}
             {isFiltered(filter()) ? " matching" : ""}
           </Show>
         </span>
-        <Show when={pages.loadingPages() > 0 || count() === null}>
+        <Show when={pages.loading() > 0 || count() === null}>
           <Spinner label="Loading changes" />
         </Show>
         <Show when={live().length && newestFirst()}>
@@ -286,7 +294,7 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
         <div class="list-wrap">
           <Show when={pendingNew() > 0}>
             <button class="primary small new-pill" onClick={showNew} data-testid="new-events">
-              ↑ {formatCount(pendingNew())} new {pendingNew() === 1 ? "change" : "changes"}
+              ↑ New changes — show them
             </button>
           </Show>
           <VirtualList
@@ -298,6 +306,7 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
             ref={(api) => (list = api)}
             onRange={(first, last) => {
               setFirstVisible(first);
+              setLastVisible(last);
               pages.ensure(first, last);
             }}
             renderRow={(i) => (
@@ -306,7 +315,7 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
                 index={i}
                 selected={selected() === i}
                 grouped={grouped()}
-                continued={i > 0 && pages.row(i - 1)?.txid === pages.row(i)?.txid && pages.row(i - 1)?.source === pages.row(i)?.source}
+                continued={i > 0 && pages.row(i) !== undefined && pages.row(i - 1)?.txn_row === pages.row(i)?.txn_row}
                 onSelect={setSelected}
                 onOpen={open}
               />

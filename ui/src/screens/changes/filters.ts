@@ -12,7 +12,7 @@ export function filterFromQuery(q: Query): EventFilter {
   if (q.since) f.since = q.since;
   if (q.until) f.until = q.until;
   if (q.txid) f.txid = q.txid;
-  if (q.actor) f.actor = q.actor;
+  if (q.actor) f.context = q.actor;
   if (q.column) f.column = q.column;
   if (q.q) f.search = q.q;
   return f;

@@ -1,5 +1,5 @@
 import { createMemo, createSignal, Match, onCleanup, onMount, Show, Switch } from "solid-js";
-import type { EventJson, HistoryJson, RecordRef, VersionJson } from "../../api";
+import type { RecordHistory, RecordRequest, VersionInfo } from "../../api";
 import { call } from "../../transport";
 import { createQuery } from "../../query";
 import { useRouter } from "../../app/context";
@@ -11,23 +11,18 @@ import { Loading, Spinner } from "../../components/Spinner";
 import { EmptyState } from "../../components/EmptyState";
 import { ExportButton } from "../../components/ExportButton";
 import { FieldChanges } from "../../components/FieldChanges";
-import { OpLabel } from "../../components/EventRow";
+import { OpLabel, txnLink } from "../../components/EventRow";
 import { VirtualList, type VirtualListApi } from "../../components/VirtualList";
 import type { DiffLayout } from "../../components/DiffView";
 import { ApiError } from "../../transport/errors";
 
 const TL_ROW = 56;
 
-/** Unchanged [column, value] pairs of a version: its after image (before image for a delete) minus what changed. */
-function unchangedOf(ev: EventJson, changed: string[]): Array<[string, string | null]> {
-  const img = ev.after ?? ev.before ?? {};
-  return Object.entries(img).filter(([c]) => !changed.includes(c));
-}
 
 export function RecordScreen() {
   const router = useRouter();
   const r = () => router.route() as Extract<Route, { name: "record" }>;
-  const ref = createMemo((): RecordRef => ({ source: r().source, table: r().table, key: r().key }), undefined, {
+  const ref = createMemo((): RecordRequest & { key: string[] } => ({ source: r().source, table: r().table, key: r().key }), undefined, {
     equals: (a, b) => JSON.stringify(a) === JSON.stringify(b),
   });
   const history = createQuery(() => ({ command: "record_history", args: ref(), tags: ["events:" + ref().source] }));
@@ -97,7 +92,7 @@ export function RecordScreen() {
     return r().key.join(", ");
   };
 
-  const Timeline = (p: { h: HistoryJson }) => {
+  const Timeline = (p: { h: RecordHistory }) => {
     // Newest first.
     const at = (i: number) => p.h.versions[p.h.versions.length - 1 - i]!;
     return (
@@ -161,7 +156,7 @@ export function RecordScreen() {
     );
   };
 
-  const VersionPanel = (p: { h: HistoryJson; v: VersionJson }) => {
+  const VersionPanel = (p: { h: RecordHistory; v: VersionInfo }) => {
     const e = () => p.v.event;
     return (
       <div class="card" data-testid="version-panel" data-version={p.v.number}>
@@ -173,7 +168,7 @@ export function RecordScreen() {
           <span class="muted" title={timeTitle(e().committed_at)}>
             {formatTime(e().committed_at)}
           </span>
-          <a href={to.txn(e().source, e().txid)} class="mono" data-testid="version-txn" title={`position ${e().position}`}>
+          <a href={txnLink(e())} class="mono" data-testid="version-txn" title={`position ${e().position}`}>
             transaction {e().txid}
           </a>
           <span class="muted" title={contextText(e().context)}>
@@ -183,22 +178,14 @@ export function RecordScreen() {
         <Show when={e().op === "truncate"}>
           <div class="card-body muted">The whole table was truncated: this record was removed with every other row.</div>
         </Show>
-        <Show when={(e().unknown ?? []).length}>
-          <div class="card-body" style={{ "padding-bottom": 0 }}>
-            <div class="banner warn">
-              <span class="banner-icon">?</span>
-              <div class="banner-body banner-msg">
-                Unknown values (not sent by the source and not inferable from an earlier version): {(e().unknown ?? []).join(", ")}
-              </div>
-            </div>
-          </div>
-        </Show>
         <FieldChanges
-          source={p.h.table.source}
-          schema={p.h.table.schema}
-          table={p.h.table.table}
+          source={p.h.source}
+          schema={p.h.schema}
+          table={p.h.table}
           changes={p.v.changes}
-          unchanged={unchangedOf(e(), p.v.changes.map((c) => c.column))}
+          unchanged={async () =>
+            p.v.number > 1 ? (await call("compare_versions", { ...ref(), from: p.v.number - 1, to: p.v.number })).unchanged : []
+          }
           unchangedCount={p.v.unchanged}
           layout={layout()}
           emptyText={e().op === "delete" ? "The record was deleted." : "No field changed (the row was rewritten with the same values)."}
@@ -294,12 +281,12 @@ export function RecordScreen() {
                           <Show when={comparison.data()} fallback={<div class="card-body"><Loading>Comparing…</Loading></div>}>
                             {(cmp) => (
                               <FieldChanges
-                                source={h().table.source}
-                                schema={h().table.schema}
-                                table={h().table.table}
+                                source={h().source}
+                                schema={h().schema}
+                                table={h().table}
                                 changes={cmp().changes}
-                                unchanged={unchangedOf(h().versions[c().to - 1]!.event, cmp().changes.map((x) => x.column))}
-                                unchangedCount={cmp().unchanged}
+                                unchanged={cmp().unchanged}
+                                unchangedCount={cmp().unchanged.length}
                                 layout={layout()}
                                 emptyText="These two versions are identical."
                               />

@@ -1,5 +1,5 @@
 import { createEffect, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
-import type { ApiEvent, SourceInfo, SourceState } from "../../api";
+import type { ApiEvent, LiveState, SourceInfo } from "../../api";
 import { call, subscribe } from "../../transport";
 import { createQuery } from "../../query";
 import { useRouter } from "../../app/context";
@@ -13,19 +13,23 @@ import { AddSourceDialog } from "../../components/AddSourceDialog";
 
 type Progress = Extract<ApiEvent, { type: "progress" }>;
 
-export function stateLabel(s: SourceState): string {
-  switch (s.state) {
-    case "live":
-      return "Live";
-    case "catching_up":
-      return "Catching up";
-    case "idle":
-      return "Idle";
-    case "paused":
-      return "Paused";
-    case "error":
-      return "Error";
-  }
+const STATE_LABELS: Record<LiveState, string> = {
+  idle: "Idle",
+  connecting: "Connecting",
+  catching_up: "Catching up",
+  live: "Live",
+  reconnecting: "Reconnecting",
+  error: "Error",
+  paused: "Paused",
+};
+
+export function stateLabel(s: LiveState): string {
+  return STATE_LABELS[s] ?? s;
+}
+
+interface Live {
+  state: LiveState;
+  message: string | null;
 }
 
 /** Retained WAL is worth a warning: over the backend's threshold, or the slot is at risk. */
@@ -48,7 +52,7 @@ export function SourcesScreen() {
   const [busy, setBusy] = createSignal<string | null>(null);
   const [actionError, setActionError] = createSignal<{ title: string; error: unknown } | null>(null);
   const [progress, setProgress] = createSignal<Record<string, Progress>>({});
-  const [states, setStates] = createSignal<Record<string, SourceState>>({});
+  const [states, setStates] = createSignal<Record<string, Live>>({});
 
   // `#/sources?add=1` opens the dialog (the desktop menu's File → Add source… goes there).
   createEffect(() => {
@@ -61,8 +65,11 @@ export function SourcesScreen() {
 
   onCleanup(
     subscribe((ev) => {
-      if (ev.type === "progress" && ev.source) setProgress((p) => ({ ...p, [ev.source!]: ev }));
-      if (ev.type === "source_state") setStates((s) => ({ ...s, [ev.source]: ev.state }));
+      if (ev.type === "progress") {
+        setProgress((p) => ({ ...p, [ev.source]: ev }));
+        setStates((s) => ({ ...s, [ev.source]: { state: ev.state, message: ev.message } }));
+      }
+      if (ev.type === "source_state") setStates((s) => ({ ...s, [ev.source]: { state: ev.state, message: ev.message } }));
     }),
   );
   // Fresh list: drop the per-event overrides it now includes.
@@ -70,17 +77,24 @@ export function SourcesScreen() {
     if (q.data()) setStates({});
   });
 
-  const stateOf = (s: SourceInfo) => states()[s.name] ?? s.state;
+  const stateOf = (s: SourceInfo): Live => states()[s.name] ?? { state: s.paused ? "paused" : s.state, message: s.message };
 
+  /** What the row's main button does in each state. */
+  const action = (s: SourceInfo): { label: string; command: "resume_source" | "pause_source" | "watch_source"; verb: string } => {
+    const st = stateOf(s).state;
+    if (st === "paused") return { label: "Resume", command: "resume_source", verb: "resume" };
+    if (st === "error" || st === "idle") return { label: st === "error" ? "Retry" : "Watch", command: "watch_source", verb: "start watching" };
+    return { label: "Pause", command: "pause_source", verb: "pause" };
+  };
   const toggle = async (s: SourceInfo) => {
+    const a = action(s);
     setBusy(s.name);
     setActionError(null);
-    const paused = stateOf(s).state === "paused";
     try {
-      await call(paused ? "resume_source" : "pause_source", { name: s.name });
+      await call(a.command, { name: s.name });
       q.refetch();
     } catch (e) {
-      setActionError({ title: `Could not ${paused ? "resume" : "pause"} ${s.name}`, error: e });
+      setActionError({ title: `Could not ${a.verb} ${s.name}`, error: e });
     } finally {
       setBusy(null);
     }
@@ -162,32 +176,32 @@ export function SourcesScreen() {
                             </td>
                             <td>
                               <span class={"state state-" + st().state} data-testid="source-state">
-                                {stateLabel(st())}
+                                {stateLabel(st().state)}
                               </span>
-                              <Show when={st().state === "catching_up"}>
-                                {(() => {
-                                  const s2 = st() as Extract<SourceState, { state: "catching_up" }>;
-                                  const done = () => prog()?.done ?? s2.done ?? null;
-                                  const total = () => prog()?.total ?? s2.total ?? null;
-                                  return (
-                                    <Show when={total()} fallback={<div class="muted" style={{ "font-size": "11.5px" }}>reading the backlog…</div>}>
-                                      <div class="progress" title={`${formatCount(done())} of ${formatCount(total())}`} style={{ "margin-top": "4px" }}>
-                                        <div style={{ width: `${Math.min(100, (100 * (done() ?? 0)) / (total() || 1))}%` }} />
-                                      </div>
-                                    </Show>
-                                  );
-                                })()}
+                              <Show when={st().state === "catching_up" || st().state === "connecting" || st().state === "reconnecting"}>
+                                <div class="muted" style={{ "font-size": "11.5px" }} data-testid="source-progress">
+                                  <Spinner />{" "}
+                                  {prog()
+                                    ? `${formatCount(prog()!.events)} events read` + (prog()!.behind !== null ? ` · ${s.kind === "postgres" ? formatBytes(prog()!.behind) : formatCount(prog()!.behind)} to go` : "")
+                                    : st().state === "catching_up"
+                                      ? "reading the backlog…"
+                                      : ""}
+                                </div>
                               </Show>
-                              <Show when={st().state === "error" && (st() as { message: string }).message}>
+                              <Show when={st().message}>
                                 {(m) => (
-                                  <div class="banner-msg" style={{ color: "var(--danger)", "font-size": "12px", "max-width": "340px" }} data-testid="source-error">
+                                  <div
+                                    class="banner-msg"
+                                    style={{ color: st().state === "error" ? "var(--danger)" : "var(--fg-muted)", "font-size": "12px", "max-width": "360px" }}
+                                    data-testid="source-message"
+                                  >
                                     {m()}
                                   </div>
                                 )}
                               </Show>
                             </td>
                             <td class="num">{formatCount(s.events)}</td>
-                            <td class="num">{formatRate(s.events_per_sec)}</td>
+                            <td class="num">{formatRate(prog()?.events_per_sec ?? s.events_per_sec)}</td>
                             <td class="num">{slot() ? formatBytes(slot()!.lag_bytes) : <span class="subtle">—</span>}</td>
                             <td class="num">
                               <Show when={slot()} fallback={<span class="subtle">—</span>}>
@@ -205,7 +219,7 @@ export function SourcesScreen() {
                                 <Show when={busy() === s.name}>
                                   <Spinner />
                                 </Show>
-                                {st().state === "paused" ? "Resume" : "Pause"}
+                                {action(s).label}
                               </button>{" "}
                               <button
                                 class="small danger"

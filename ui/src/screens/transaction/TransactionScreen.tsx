@@ -1,30 +1,85 @@
-import { For, Show } from "solid-js";
+import { createMemo, createSignal, For, Show } from "solid-js";
+import type { EventDetail } from "../../api";
 import { createQuery } from "../../query";
 import { useRouter } from "../../app/context";
-import { to, type Route } from "../../router";
-import { formatCount, formatTime, timeTitle } from "../../lib/format";
+import { formatRoute, to, type Route } from "../../router";
+import { formatCount, formatKey, formatTime, timeTitle } from "../../lib/format";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Loading } from "../../components/Spinner";
-import { OpLabel } from "../../components/EventRow";
-import { ChangesScreen } from "../changes/ChangesScreen";
-import type { JsonValue } from "../../api";
+import { OpLabel, recordLink } from "../../components/EventRow";
+import { FieldChanges, InferredBadge } from "../../components/FieldChanges";
+import type { DiffLayout } from "../../components/DiffView";
 
-function ctxValue(v: JsonValue): string {
-  return typeof v === "string" ? v : JSON.stringify(v);
+const SHOW_STEP = 50;
+
+function EventCard(props: { d: EventDetail; layout: DiffLayout }) {
+  const e = () => props.d.event;
+  const unchanged = () => {
+    // The unchanged values are in the images: the after image (before for a delete).
+    const changed = new Set(props.d.changes.map((c) => c.column));
+    return (props.d.after ?? props.d.before ?? []).filter(([c]) => !changed.has(c)).map(([column, value]) => ({ column, type: "", value }));
+  };
+  return (
+    <div class="card" data-testid="txn-event" data-id={e().id} data-op={e().op}>
+      <div class="card-head">
+        <OpLabel op={e().op} />
+        <a href={recordLink(e())} class="mono" data-testid="txn-event-record" title="Open this record's history">
+          {e().schema}.{e().table} {formatKey(e().key)}
+        </a>
+        <Show when={props.d.inferred.length}>
+          <InferredBadge />
+        </Show>
+        <span style={{ flex: 1 }} />
+        <span class="subtle">event {e().id}</span>
+      </div>
+      <Show when={props.d.unknown.length}>
+        <div class="card-body" style={{ "padding-bottom": 0 }}>
+          <div class="banner warn">
+            <span class="banner-icon">?</span>
+            <div class="banner-body banner-msg">
+              Not sent by the source and not inferable from an earlier version: {props.d.unknown.join(", ")}
+            </div>
+          </div>
+        </div>
+      </Show>
+      <Show when={e().op !== "truncate"} fallback={<div class="card-body muted">The whole table was emptied.</div>}>
+        <FieldChanges
+          source={e().source}
+          schema={e().schema}
+          table={e().table}
+          changes={props.d.changes}
+          unchanged={unchanged()}
+          unchangedCount={props.d.unchanged}
+          layout={props.layout}
+          emptyText={e().op === "delete" ? "The record was deleted." : "No field changed."}
+        />
+      </Show>
+    </div>
+  );
 }
 
 export function TransactionScreen() {
   const router = useRouter();
   const r = () => router.route() as Extract<Route, { name: "txn" }>;
-  const txn = createQuery(() => ({ command: "transaction", args: { source: r().source, txid: r().txid }, tags: ["events:" + r().source] }));
-  const total = () => (txn.data()?.counts ?? []).reduce((n, c) => n + c.count, 0);
+  const args = createMemo(
+    () => {
+      const row = Number(r().query.row);
+      return Number.isInteger(row) && row > 0 ? { txn_row: row, source: r().source } : { source: r().source, txid: r().txid };
+    },
+    undefined,
+    { equals: (a, b) => JSON.stringify(a) === JSON.stringify(b) },
+  );
+  const txn = createQuery(() => ({ command: "transaction", args: args(), tags: ["events:" + r().source] }));
+  const [shown, setShown] = createSignal(SHOW_STEP);
+  const layout = (): DiffLayout => (r().query.layout === "split" ? "split" : "inline");
+  const setLayout = (l: DiffLayout) => router.navigate(formatRoute({ ...r(), query: { ...r().query, layout: l === "split" ? "split" : "" } }), { replace: true });
   return (
-    <div class="screen" data-testid="screen-transaction" style={{ flex: 1 }}>
-      <div style={{ padding: "12px 20px", "border-bottom": "1px solid var(--border)" }}>
+    <div class="screen-scroll" data-testid="screen-transaction">
+      <div class="page">
         <div class="crumbs">
           <a href={to.changes()}>Changes</a> / <a href={to.changes({ source: r().source })}>{r().source}</a> / transaction
         </div>
-        <div class="page-head" style={{ margin: 0, "align-items": "flex-start" }}>
+        <div class="page-head" style={{ "align-items": "flex-start" }}>
           <div>
             <h1 data-testid="txn-title">
               Transaction <span class="mono">{r().txid}</span>
@@ -32,13 +87,13 @@ export function TransactionScreen() {
             <Show when={txn.data()}>
               {(t) => (
                 <div class="muted" style={{ "margin-top": "4px" }}>
-                  <span title={timeTitle(t().committed_at)}>committed {formatTime(t().committed_at)}</span> · position <span class="mono">{t().position}</span> · source{" "}
-                  {t().source}
+                  <span title={timeTitle(t().committed_at)}>committed {formatTime(t().committed_at)}</span> · position <span class="mono">{t().position}</span> ·
+                  source {t().source}
                   <For each={Object.entries(t().context)}>
                     {([k, v]) => (
                       <>
                         {" · "}
-                        {k} <strong style={{ color: "var(--fg)" }}>{ctxValue(v)}</strong>
+                        {k} <strong style={{ color: "var(--fg)" }}>{v}</strong>
                       </>
                     )}
                   </For>
@@ -47,6 +102,14 @@ export function TransactionScreen() {
             </Show>
           </div>
           <span class="spacer" />
+          <span class="seg" role="group" aria-label="Diff layout">
+            <button class="small" aria-pressed={layout() === "inline"} onClick={() => setLayout("inline")} data-testid="layout-inline">
+              Inline
+            </button>
+            <button class="small" aria-pressed={layout() === "split"} onClick={() => setLayout("split")} data-testid="layout-split">
+              Side by side
+            </button>
+          </span>
           <button disabled title="Reverting a transaction comes with the revert feature: preview, conflicts, then apply" data-testid="txn-revert">
             Revert…
           </button>
@@ -56,8 +119,8 @@ export function TransactionScreen() {
         </Show>
         <Show when={txn.data()} fallback={<Show when={!txn.error()}><Loading>Reading the transaction…</Loading></Show>}>
           {(t) => (
-            <div style={{ display: "flex", gap: "12px", "flex-wrap": "wrap", "margin-top": "12px" }}>
-              <table class="grid card" style={{ width: "auto", "min-width": "360px" }} data-testid="txn-counts">
+            <>
+              <table class="grid card" style={{ width: "auto", "min-width": "380px", "margin-bottom": "16px" }} data-testid="txn-counts">
                 <thead>
                   <tr>
                     <th>Table</th>
@@ -70,7 +133,7 @@ export function TransactionScreen() {
                     {(c) => (
                       <tr data-testid="txn-count" data-table={`${c.schema}.${c.table}`} data-op={c.op}>
                         <td>
-                          <a href={to.changes({ source: t().source, table: `${c.schema}.${c.table}`, txid: t().txid })}>
+                          <a href={to.changes({ source: t().source, table: `${c.schema}.${c.table}`, txid: t().txid, op: c.op, order: "oldest" })}>
                             {c.schema}.{c.table}
                           </a>
                         </td>
@@ -85,17 +148,32 @@ export function TransactionScreen() {
                     <td colSpan={2}>
                       <strong>Total</strong>
                     </td>
-                    <td class="num">
-                      <strong>{formatCount(total())}</strong>
+                    <td class="num" data-testid="txn-total">
+                      <strong>{formatCount(t().event_count)}</strong>
                     </td>
                   </tr>
                 </tbody>
               </table>
-            </div>
+              <div style={{ display: "flex", "flex-direction": "column", gap: "12px" }}>
+                <For each={t().events.slice(0, shown())}>{(d) => <EventCard d={d} layout={layout()} />}</For>
+              </div>
+              <Show when={t().events.length > shown() || t().truncated}>
+                <div style={{ display: "flex", gap: "10px", "align-items": "center", "margin-top": "14px" }} class="muted">
+                  Showing {formatCount(Math.min(shown(), t().events.length))} of {formatCount(t().event_count)} changes.
+                  <Show when={t().events.length > shown()}>
+                    <button onClick={() => setShown(shown() + SHOW_STEP)} data-testid="txn-more">
+                      Show {formatCount(Math.min(SHOW_STEP, t().events.length - shown()))} more
+                    </button>
+                  </Show>
+                  <a class="btn" href={to.changes({ source: t().source, txid: t().txid, order: "oldest" })} data-testid="txn-all">
+                    List all in Changes
+                  </a>
+                </div>
+              </Show>
+            </>
           )}
         </Show>
       </div>
-      <ChangesScreen embedded queryOverride={{ source: r().source, txid: r().txid, order: "oldest" }} />
     </div>
   );
 }
