@@ -106,3 +106,19 @@ describe("query cache", () => {
     expect(w.state().data).toBe("new");
   });
 });
+
+describe("batched invalidation", () => {
+  it("refetches once for a burst of events", async () => {
+    const c = new QueryClient();
+    let n = 0;
+    const w = c.watch("sources", async () => ++n, ["sources"]);
+    await vi.waitFor(() => expect(w.state().data).toBe(1));
+    const handle = c.batchedHandler(30);
+    for (let i = 0; i < 20; i++) handle({ type: "events_added", source: "demo", last_event_id: i });
+    await new Promise((r) => setTimeout(r, 80));
+    await vi.waitFor(() => expect(w.state().loading).toBe(false));
+    expect(n).toBe(2);
+    handle({ type: "lagged", missed: 3 });
+    await vi.waitFor(() => expect(n).toBe(3));
+  });
+});

@@ -4,7 +4,7 @@ export * from "./types.placeholder";
 import type { Commands, ServerEvent } from "./types.placeholder";
 
 export type CommandName = keyof Commands;
-export type ArgsOf<C extends CommandName> = Commands[C]["request"];
-export type ResultOf<C extends CommandName> = Commands[C]["response"];
+export type ArgsOf<C extends CommandName> = Commands[C][0];
+export type ResultOf<C extends CommandName> = Commands[C][1];
 /** Pushed by the backend (Tauri channel / server-sent events). */
 export type ApiEvent = ServerEvent;

@@ -54,6 +54,8 @@ export interface ApiErrorBody {
 
 export type Empty = Record<string, never>;
 
+export type ApiError = ApiErrorBody;
+
 // ---- api/events.rs ----
 
 export interface EventFilter {
@@ -316,54 +318,61 @@ export interface TaskRef {
   kind: TaskKind;
 }
 
-// ---- api/sources.rs (GUESSED: not written yet when this placeholder was made) ----
+// ---- api/sources.rs ----
 
-export interface SlotStatus {
+export interface WorkspaceInfo {
+  data_dir: string;
+  cache_path: string;
+  event_count: number;
+  transaction_count: number;
+  source_count: number;
+  table_count: number;
+  schema_version: number;
+  version: string;
+}
+
+export interface ListSourcesRequest {
+  /** Ask PostgreSQL servers for their slots (slower). */
+  slots?: boolean | null;
+  warn_retained_mib?: number | null;
+}
+
+export interface SlotInfo {
   slot: string;
   active: boolean;
   wal_status: string | null;
   retained_bytes: number | null;
   lag_bytes: number | null;
   confirmed_flush: string | null;
+  lost: boolean;
+  warn: boolean;
+}
+
+export interface SlotHealth {
+  slot: string;
+  own: SlotInfo | null;
+  others: SlotInfo[];
+  error: string | null;
+  warn_threshold_bytes: number;
 }
 
 export interface SourceInfo {
   name: string;
-  /** `postgres`, `sqlite`, … */
   kind: string;
-  /** Redacted URL or file path. */
   target: string;
+  position: string | null;
+  paused: boolean;
   state: LiveState;
   message: string | null;
-  paused: boolean;
-  events: number;
+  events_stored: number;
   events_per_sec: number | null;
-  /** Bytes or rows still to read, when known. */
   behind: number | null;
-  last_event_at: string | null;
   task: TaskRef | null;
-  /** PostgreSQL: every `rowtrail_%` slot on its server. */
-  slots: SlotStatus[];
-  /** Why the server could not be asked about its slots. */
-  slots_error: string | null;
-  /** Retained WAL above which the UI warns (bytes). */
-  warn_retained_bytes: number | null;
-}
-
-export interface ListSourcesRequest {
-  /** Ask PostgreSQL servers for their slots (slower). */
-  slots?: boolean | null;
+  slot: SlotHealth | null;
 }
 
 export interface SourceList {
   sources: SourceInfo[];
-}
-
-export interface WorkspaceInfo {
-  data_dir: string;
-  cache_path: string;
-  events: number;
-  demo: boolean;
 }
 
 export interface TestConnectionRequest {
@@ -371,26 +380,30 @@ export interface TestConnectionRequest {
   password?: string | null;
 }
 
-export interface PgTableInfo {
-  schema: string;
-  name: string;
-  /** `default`, `full`, `index`, `nothing`. */
-  replica_identity: string;
-  has_primary_key: boolean;
-  /** False: only inserts can be captured. */
-  publishable: boolean;
-  note: string | null;
-}
-
-export interface Prereq {
+export interface Prerequisite {
   problem: string;
   fix: string;
 }
 
+export interface PgTable {
+  schema: string;
+  name: string;
+  qualified: string;
+  replica_identity: string;
+  has_primary_key: boolean;
+  can_publish: boolean;
+  has_replica_identity: boolean;
+  note: string | null;
+}
+
 export interface ConnectionTest {
-  server_version: string;
-  tables: PgTableInfo[];
-  problems: Prereq[];
+  target: string;
+  reachable: boolean;
+  error: string | null;
+  server_version: string | null;
+  problems: Prerequisite[];
+  tables: PgTable[];
+  existing_slots: SlotInfo[];
 }
 
 export interface PgSourceRequest {
@@ -398,44 +411,50 @@ export interface PgSourceRequest {
   url: string;
   password?: string | null;
   tables?: string[] | null;
+  schema?: string | null;
   snapshot?: boolean | null;
 }
 
-export interface SetupPlan {
-  slot: string;
-  publication: string;
-  insert_only_publication: string | null;
-  tables: PgTableInfo[];
-  insert_only_tables: PgTableInfo[];
-  warnings: string[];
+export interface CreatePgSourceRequest extends PgSourceRequest {
+  /** The plan's statements the user agreed to. */
   statements: string[];
 }
 
 export interface PgPlanInfo {
   name: string;
   url: string;
-  plan: SetupPlan;
+  slot: string;
+  publication: string;
+  insert_only_publication: string | null;
+  tables: PgTable[];
+  insert_only_tables: PgTable[];
+  warnings: string[];
+  statements: string[];
   snapshot: boolean;
 }
-
-export type CreatePgSourceRequest = PgSourceRequest;
 
 export interface AddSqliteSourceRequest {
   name: string;
   path: string;
+  tables?: string[] | null;
 }
 
 export interface SourceAdded {
   source: SourceInfo;
+  task: TaskStarted | null;
+  tables: string[];
+  warnings: string[];
 }
 
 export interface RemoveSourceRequest {
   name: string;
-  drop_upstream: boolean;
+  drop_upstream?: boolean | null;
+  password?: string | null;
 }
 
 export interface SourceRemoved {
   name: string;
+  dropped_upstream: boolean;
 }
 
 export interface SourceRequest {
@@ -451,28 +470,28 @@ export interface TaskCancelled {
   source: string;
 }
 
-/** Every command: request → response. */
-export interface Commands {
-  workspace_info: { request: Empty; response: WorkspaceInfo };
-  list_sources: { request: ListSourcesRequest; response: SourceList };
-  test_connection: { request: TestConnectionRequest; response: ConnectionTest };
-  plan_pg_source: { request: PgSourceRequest; response: PgPlanInfo };
-  create_pg_source: { request: CreatePgSourceRequest; response: SourceAdded };
-  add_sqlite_source: { request: AddSqliteSourceRequest; response: SourceAdded };
-  remove_source: { request: RemoveSourceRequest; response: SourceRemoved };
-  pause_source: { request: SourceRequest; response: SourceInfo };
-  resume_source: { request: SourceRequest; response: SourceInfo };
-  sync_source: { request: SourceRequest; response: TaskStarted };
-  watch_source: { request: SourceRequest; response: TaskStarted };
-  cancel_task: { request: CancelTaskRequest; response: TaskCancelled };
-  list_tables: { request: ListTablesRequest; response: TableList };
-  list_events: { request: ListEventsRequest; response: EventPage };
-  count_events: { request: CountEventsRequest; response: EventCount };
-  events_at: { request: EventsAtRequest; response: EventPage };
-  locate_time: { request: LocateTimeRequest; response: Located };
-  transaction: { request: TransactionRequest; response: TransactionDetail };
-  export_events: { request: ExportEventsRequest; response: ExportText };
-  record_history: { request: RecordRequest; response: RecordHistory };
-  compare_versions: { request: CompareRequest; response: Comparison };
-  export_history: { request: ExportHistoryRequest; response: ExportText };
-}
+/** Every API command: `[request, response]`. */
+export type Commands = {
+  workspace_info: [Empty, WorkspaceInfo];
+  list_sources: [ListSourcesRequest, SourceList];
+  test_connection: [TestConnectionRequest, ConnectionTest];
+  plan_pg_source: [PgSourceRequest, PgPlanInfo];
+  create_pg_source: [CreatePgSourceRequest, SourceAdded];
+  add_sqlite_source: [AddSqliteSourceRequest, SourceAdded];
+  remove_source: [RemoveSourceRequest, SourceRemoved];
+  pause_source: [SourceRequest, SourceInfo];
+  resume_source: [SourceRequest, SourceInfo];
+  sync_source: [SourceRequest, TaskStarted];
+  watch_source: [SourceRequest, TaskStarted];
+  cancel_task: [CancelTaskRequest, TaskCancelled];
+  list_tables: [ListTablesRequest, TableList];
+  list_events: [ListEventsRequest, EventPage];
+  count_events: [CountEventsRequest, EventCount];
+  events_at: [EventsAtRequest, EventPage];
+  locate_time: [LocateTimeRequest, Located];
+  transaction: [TransactionRequest, TransactionDetail];
+  export_events: [ExportEventsRequest, ExportText];
+  record_history: [RecordRequest, RecordHistory];
+  compare_versions: [CompareRequest, Comparison];
+  export_history: [ExportHistoryRequest, ExportText];
+};

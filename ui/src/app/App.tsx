@@ -25,7 +25,7 @@ export function App() {
       setStream(s);
     }),
   );
-  onCleanup(subscribe((ev) => queryClient.handleEvent(ev)));
+  onCleanup(subscribe(queryClient.batchedHandler(500)));
 
   const section = () => {
     const r = router.route();

@@ -1,5 +1,5 @@
 import { createSignal, For, Match, Show, Switch } from "solid-js";
-import type { ConnectionTest, PgPlanInfo, PgSourceRequest, PgTableInfo } from "../api";
+import type { ConnectionTest, PgPlanInfo, PgSourceRequest, PgTable } from "../api";
 import { call } from "../transport";
 import { Modal } from "./Modal";
 import { ErrorBanner } from "./ErrorBanner";
@@ -10,8 +10,8 @@ type Step = "connect" | "review";
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/;
 
-function qualified(t: PgTableInfo) {
-  return `${t.schema}.${t.name}`;
+function qualified(t: PgTable) {
+  return t.qualified || `${t.schema}.${t.name}`;
 }
 
 /**
@@ -19,7 +19,7 @@ function qualified(t: PgTableInfo) {
  * identity are flagged: inserts only) → review exactly what will be created on the server
  * (slot, publications, tables, SQL) → consent → Create. SQLite: a file path.
  */
-export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: string) => void }) {
+export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: string, warnings: string[]) => void }) {
   const [kind, setKind] = createSignal<Kind>("postgres");
   const [step, setStep] = createSignal<Step>("connect");
   const [name, setName] = createSignal("");
@@ -62,9 +62,11 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
     setTest(null);
     setPlan(null);
     const r = await run("test", "Could not connect", () => call("test_connection", { url: url().trim(), password: password() || null }));
-    if (r) {
+    if (r && !r.reachable) {
+      setError({ title: `Could not connect to ${r.target}`, error: { code: "source_error", message: r.error ?? "the server did not answer" } });
+    } else if (r) {
       setTest(r);
-      setPicked(new Set(r.tables.map(qualified)));
+      setPicked(new Set(r.tables.filter((t) => t.can_publish).map(qualified)));
     }
   };
 
@@ -78,13 +80,15 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
   };
 
   const create = async () => {
-    const r = await run("create", "Could not create the source", () => call("create_pg_source", pgArgs()));
-    if (r) props.onAdded(r.source.name);
+    const p = plan();
+    if (!p) return;
+    const r = await run("create", "Could not create the source", () => call("create_pg_source", { ...pgArgs(), statements: p.statements }));
+    if (r) props.onAdded(r.source.name, r.warnings);
   };
 
   const addSqlite = async () => {
     const r = await run("create", "Could not add the SQLite database", () => call("add_sqlite_source", { name: name(), path: path().trim() }));
-    if (r) props.onAdded(r.source.name);
+    if (r) props.onAdded(r.source.name, r.warnings);
   };
 
   const togglePick = (t: string, on: boolean) => {
@@ -189,7 +193,7 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
             <Show when={test()}>
               {(t) => (
                 <span class="state state-live" style={{ "margin-left": "10px" }} data-testid="pg-test-ok">
-                  Connected — PostgreSQL {t().server_version}
+                  Connected to {t().target} — PostgreSQL {t().server_version ?? "?"}
                 </span>
               )}
             </Show>
@@ -197,6 +201,11 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
           <Show when={test()}>
             {(t) => (
               <>
+                <Show when={t().existing_slots.length}>
+                  <div class="muted" style={{ "font-size": "12px" }}>
+                    Rowtrail slots already on this server: {t().existing_slots.map((x) => x.slot).join(", ")}
+                  </div>
+                </Show>
                 <For each={t().problems}>
                   {(p) => (
                     <div class="banner warn">
@@ -212,7 +221,7 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
                   <div style={{ display: "flex", "align-items": "center", gap: "8px", "margin-bottom": "6px" }}>
                     <strong>Tables to capture</strong>
                     <span style={{ flex: 1 }} />
-                    <button class="small ghost" onClick={() => setPicked(new Set(t().tables.map(qualified)))}>
+                    <button class="small ghost" onClick={() => setPicked(new Set(t().tables.filter((x) => x.can_publish).map(qualified)))}>
                       All
                     </button>
                     <button class="small ghost" onClick={() => setPicked(new Set<string>())}>
@@ -223,22 +232,42 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
                     <div class="table-pick" data-testid="table-picker">
                       <For each={t().tables}>
                         {(tb) => (
-                          <label data-testid="table-option" data-table={qualified(tb)} data-publishable={String(tb.publishable)}>
-                            <input type="checkbox" checked={picked().has(qualified(tb))} onChange={(e) => togglePick(qualified(tb), e.currentTarget.checked)} />
+                          <label
+                            data-testid="table-option"
+                            data-table={qualified(tb)}
+                            data-replica-identity={String(tb.has_replica_identity)}
+                            title={tb.note ?? ""}
+                          >
+                            <input
+                              type="checkbox"
+                              checked={picked().has(qualified(tb))}
+                              disabled={!tb.can_publish}
+                              onChange={(e) => togglePick(qualified(tb), e.currentTarget.checked)}
+                            />
                             <span class="mono">{qualified(tb)}</span>
                             <Show
-                              when={!tb.publishable}
-                              fallback={<span class="subtle" style={{ "font-size": "11.5px" }}>replica identity {tb.replica_identity}</span>}
+                              when={tb.can_publish}
+                              fallback={
+                                <span class="badge" title={tb.note ?? "The connected role neither owns this table nor is a superuser, so it cannot publish it."}>
+                                  not owned: cannot publish
+                                </span>
+                              }
                             >
-                              <span
-                                class="badge inferred"
-                                title={
-                                  (tb.note ? tb.note + ". " : "") +
-                                  "Without a primary key or replica identity, publishing updates and deletes would make every UPDATE/DELETE on this table fail on the server, so only inserts are captured."
-                                }
+                              <Show
+                                when={!tb.has_replica_identity}
+                                fallback={<span class="subtle" style={{ "font-size": "11.5px" }}>replica identity {tb.replica_identity}</span>}
                               >
-                                ⚠ no replica identity: inserts only
-                              </span>
+                                <span
+                                  class="badge inferred"
+                                  data-testid="no-replica-identity"
+                                  title={
+                                    (tb.note ? tb.note + ". " : "") +
+                                    "Without a primary key or replica identity, publishing updates and deletes would make every UPDATE/DELETE on this table fail on the server, so only its inserts are captured."
+                                  }
+                                >
+                                  ⚠ no replica identity: inserts only
+                                </span>
+                              </Show>
                             </Show>
                           </label>
                         )}
@@ -265,29 +294,29 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
                   <tr>
                     <th>Replication slot</th>
                     <td class="mono" data-testid="plan-slot">
-                      {p().plan.slot}
+                      {p().slot}
                     </td>
                   </tr>
                   <tr>
                     <th>Publication</th>
-                    <td class="mono">{p().plan.publication}</td>
+                    <td class="mono">{p().publication}</td>
                   </tr>
-                  <Show when={p().plan.insert_only_publication}>
+                  <Show when={p().insert_only_publication}>
                     <tr>
                       <th>Inserts-only publication</th>
-                      <td class="mono">{p().plan.insert_only_publication}</td>
+                      <td class="mono">{p().insert_only_publication}</td>
                     </tr>
                   </Show>
                   <tr>
                     <th>Tables (all changes)</th>
                     <td class="mono" data-testid="plan-tables">
-                      {p().plan.tables.map(qualified).join(", ") || "—"}
+                      {p().tables.map(qualified).join(", ") || "—"}
                     </td>
                   </tr>
-                  <Show when={p().plan.insert_only_tables.length}>
+                  <Show when={p().insert_only_tables.length}>
                     <tr>
                       <th>Tables (inserts only)</th>
-                      <td class="mono">{p().plan.insert_only_tables.map(qualified).join(", ")}</td>
+                      <td class="mono">{p().insert_only_tables.map(qualified).join(", ")}</td>
                     </tr>
                   </Show>
                   <tr>
@@ -296,7 +325,7 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
                   </tr>
                 </tbody>
               </table>
-              <For each={p().plan.warnings}>
+              <For each={p().warnings}>
                 {(w) => (
                   <div class="banner warn">
                     <span class="banner-icon">⚠</span>
@@ -308,7 +337,7 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
                 <strong>SQL that will run</strong>
               </div>
               <pre class="sql" data-testid="plan-sql">
-                {p().plan.statements.join(";\n") + ";"}
+                {p().statements.join(";\n") + ";"}
               </pre>
               <div class="banner warn">
                 <span class="banner-icon">⚠</span>

@@ -5,6 +5,8 @@ import { ApiError } from "../transport/errors";
 const FIXES: Record<string, string> = {
   network: "Check that `rowtrail serve` (or the desktop app) is still running, then retry.",
   unauthorized: "Reopen the address printed by `rowtrail serve`, with its #token=… part.",
+  events_lost: "The source can no longer deliver the missing changes: remove the source and add it again to start a fresh history.",
+  internal: "This is a fault in Rowtrail. Retry; if it persists, run the same action with the `rowtrail` command line to see details.",
 };
 
 /** What failed, why (the backend's message) and how to fix it; with a retry when possible. */

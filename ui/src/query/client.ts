@@ -133,6 +133,26 @@ export class QueryClient {
     else if (tags.length) this.invalidate(tags);
   }
 
+  /**
+   * Like {@link handleEvent}, but gathers what events invalidate and refetches at most once
+   * per `ms` (a busy source sends events many times a second).
+   */
+  batchedHandler(ms = 500): (ev: ApiEvent) => void {
+    let pending = new Set<Tag>();
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const flush = () => {
+      timer = null;
+      const tags = [...pending];
+      pending = new Set();
+      if (tags.includes("*")) this.invalidateAll();
+      else if (tags.length) this.invalidate(tags);
+    };
+    return (ev) => {
+      for (const t of tagsForEvent(ev)) pending.add(t);
+      if (pending.size && !timer) timer = setTimeout(flush, ms);
+    };
+  }
+
   /** Sets an entry's data directly (after a mutation that returns the new value). */
   setData<T>(key: string, data: T): void {
     const e = this.entries.get(key);

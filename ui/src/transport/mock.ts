@@ -128,27 +128,32 @@ export function createMockTransport(total?: number): Transport {
     name,
     kind,
     target,
+    position: null,
+    paused: false,
     state: "idle",
     message: null,
-    paused: false,
-    events: 0,
+    events_stored: 0,
     events_per_sec: null,
     behind: null,
-    last_event_at: null,
     task: null,
-    slots: [],
-    slots_error: null,
-    warn_retained_bytes: null,
+    slot: null,
     ...extra,
   });
   const sources: SourceInfo[] = [
     src("demo", "postgres", "postgres://ana@db.example.com:5432/shop", {
       state: "live",
       events_per_sec: 3.2,
-      slots: [{ slot: "rowtrail_demo", active: true, wal_status: "reserved", retained_bytes: 1_200_000_000, lag_bytes: 24_576, confirmed_flush: "0/16B3748" }],
-      warn_retained_bytes: 1_073_741_824,
+      position: "0/16B3748",
+      task: { task_id: 1, kind: "watch" },
+      slot: {
+        slot: "rowtrail_demo",
+        own: { slot: "rowtrail_demo", active: true, wal_status: "reserved", retained_bytes: 1_200_000_000, lag_bytes: 24_576, confirmed_flush: "0/16B3748", lost: false, warn: true },
+        others: [{ slot: "rowtrail_laptop2", active: false, wal_status: "extended", retained_bytes: 310_000_000, lag_bytes: 310_000_000, confirmed_flush: "0/1000000", lost: false, warn: false }],
+        error: null,
+        warn_threshold_bytes: 1_073_741_824,
+      },
     }),
-    src("app", "sqlite", "/home/ana/app.db", { state: "catching_up", events_per_sec: 850, behind: 5800 }),
+    src("app", "sqlite", "/home/ana/app.db", { state: "catching_up", events_per_sec: 850, behind: 5800, position: "4200", task: { task_id: 2, kind: "sync" } }),
     src("legacy", "postgres", "postgres://ops@10.0.0.12:5432/legacy", {
       state: "error",
       message: "cannot connect to 10.0.0.12:5432: connection refused. Is the server running and accepting TCP connections?",
@@ -312,14 +317,13 @@ export function createMockTransport(total?: number): Transport {
   };
 
   const handlers: Record<string, (a: any) => unknown> = {
-    workspace_info: () => ({ data_dir: "/tmp/rowtrail", cache_path: "/tmp/rowtrail/cache.sqlite", events: count, demo: true }),
+    workspace_info: () => ({ data_dir: "/tmp/rowtrail", cache_path: "/tmp/rowtrail/cache.sqlite", event_count: count, transaction_count: Math.ceil(count / 2.5), source_count: sources.length, table_count: 3, schema_version: 1, version: "0.1.0" }),
     list_sources: () => ({
       sources: sources.map((s) => ({
         ...s,
         paused: paused.has(s.name),
         state: paused.has(s.name) ? "paused" : s.state,
-        events: s.name === "demo" ? Math.floor(count * 0.9) : s.name === "app" ? Math.floor(count * 0.1) : 0,
-        last_event_at: s.name === "legacy" ? null : timeOf(count - 1),
+        events_stored: s.name === "demo" ? Math.floor(count * 0.9) : s.name === "app" ? Math.floor(count * 0.1) : 0,
       })),
     }),
     list_tables: () => ({
@@ -402,16 +406,20 @@ export function createMockTransport(total?: number): Transport {
     export_history: (a: { format: string }) => ({ filename: "history." + (a.format === "json" ? "jsonl" : "csv"), content_type: "text/plain", text: "version,op\n1,insert\n", rows: 1, truncated: false }),
     test_connection: async (a: { url: string }) => {
       await sleep(600);
-      if (a.url.includes("bad")) throw new ApiError("source_error", `cannot connect to ${a.url}: password authentication failed for user "ana". Check the user name and password.`);
-      return {
-        server_version: "16.4",
-        problems: [],
-        tables: [
-          { schema: "public", name: "shp", replica_identity: "default", has_primary_key: true, publishable: true, note: null },
-          { schema: "public", name: "cust", replica_identity: "default", has_primary_key: true, publishable: true, note: null },
-          { schema: "public", name: "audit_log", replica_identity: "default", has_primary_key: false, publishable: false, note: "no primary key" },
-        ],
-      };
+      const target = a.url.replace(/:[^:@/]*@/, "@");
+      if (a.url.includes("bad"))
+        return { target, reachable: false, error: `password authentication failed for user "ana": check the user name and password`, server_version: null, problems: [], tables: [], existing_slots: [] };
+      const t = (name: string, ri: boolean, own = true) => ({
+        schema: "public",
+        name,
+        qualified: "public." + name,
+        replica_identity: ri ? "default" : "nothing",
+        has_primary_key: ri,
+        can_publish: own,
+        has_replica_identity: ri,
+        note: !own ? "owned by another role" : ri ? null : "no primary key and replica identity nothing",
+      });
+      return { target, reachable: true, error: null, server_version: "16.4", problems: [], tables: [t("shp", true), t("cust", true), t("audit_log", false), t("pg_stat_x", true, false)], existing_slots: [] };
     },
     plan_pg_source: async (a: { name: string; url: string; tables?: string[]; snapshot?: boolean }) => {
       await sleep(400);
@@ -419,25 +427,23 @@ export function createMockTransport(total?: number): Transport {
       const tables = a.tables ?? [];
       const full = tables.filter((t) => !t.includes("audit_log"));
       const ins = tables.filter((t) => t.includes("audit_log"));
-      const ti = (t: string) => ({ schema: t.split(".")[0]!, name: t.split(".")[1]!, replica_identity: "default", has_primary_key: true, publishable: true, note: null });
+      const ti = (t: string) => ({ schema: t.split(".")[0]!, name: t.split(".")[1]!, qualified: t, replica_identity: "default", has_primary_key: true, can_publish: true, has_replica_identity: true, note: null });
       const q = (t: string) => t.split(".").map((x) => `"${x}"`).join(".");
       return {
         name: a.name,
-        url: a.url,
+        url: a.url.replace(/:[^:@/]*@/, "@"),
         snapshot: !!a.snapshot,
-        plan: {
-          slot,
-          publication: slot,
-          insert_only_publication: ins.length ? slot + "_ins" : null,
-          tables: full.map(ti),
-          insert_only_tables: ins.map(ti),
-          warnings: ins.map((t) => `${t} has no replica identity: only its inserts are captured (publishing its updates would make them fail on the server)`),
-          statements: [
-            `CREATE PUBLICATION "${slot}" FOR TABLE ${full.map(q).join(", ")}`,
-            ...(ins.length ? [`CREATE PUBLICATION "${slot}_ins" FOR TABLE ${ins.map(q).join(", ")} WITH (publish = 'insert')`] : []),
-            `SELECT pg_create_logical_replication_slot('${slot}', 'pgoutput')`,
-          ],
-        },
+        slot,
+        publication: slot,
+        insert_only_publication: ins.length ? slot + "_ins" : null,
+        tables: full.map(ti),
+        insert_only_tables: ins.map(ti),
+        warnings: ins.map((t) => `${t} has no replica identity: only its inserts are captured (publishing its updates would make them fail on the server)`),
+        statements: [
+          `CREATE PUBLICATION "${slot}" FOR TABLE ${full.map(q).join(", ")}`,
+          ...(ins.length ? [`CREATE PUBLICATION "${slot}_ins" FOR TABLE ${ins.map(q).join(", ")} WITH (publish = 'insert')`] : []),
+          `CREATE_REPLICATION_SLOT "${slot}" LOGICAL pgoutput`,
+        ],
       };
     },
     create_pg_source: async (a: { name: string; url: string }) => {
@@ -445,7 +451,7 @@ export function createMockTransport(total?: number): Transport {
       const s = src(a.name, "postgres", a.url, { state: "catching_up" });
       sources.push(s);
       emit({ type: "sources_changed" });
-      return { source: s };
+      return { source: s, task: null, tables: [], warnings: [] };
     },
     add_sqlite_source: async (a: { name: string; path: string }) => {
       await sleep(500);
@@ -453,7 +459,7 @@ export function createMockTransport(total?: number): Transport {
       const s = src(a.name, "sqlite", a.path, {});
       sources.push(s);
       emit({ type: "sources_changed" });
-      return { source: s };
+      return { source: s, task: null, tables: [], warnings: ["table notes has no primary key: its rows are keyed by rowid"] };
     },
     pause_source: (a: { name: string }) => {
       paused.add(a.name);
@@ -470,7 +476,13 @@ export function createMockTransport(total?: number): Transport {
       const i = sources.findIndex((s) => s.name === a.name);
       if (i >= 0) sources.splice(i, 1);
       emit({ type: "sources_changed" });
-      return { name: a.name };
+      return { name: a.name, dropped_upstream: true };
+    },
+    watch_source: (a: { name: string }) => {
+      const s = sources.find((x) => x.name === a.name);
+      if (s) s.state = "live";
+      emit({ type: "source_state", source: a.name, state: "connecting", message: null });
+      return { task_id: 9, source: a.name, kind: "watch", started: true };
     },
   };
 

@@ -4,7 +4,7 @@ import { call, subscribe } from "../../transport";
 import { createQuery } from "../../query";
 import { useRouter } from "../../app/context";
 import { to } from "../../router";
-import { formatBytes, formatCount, formatRate, formatTime, timeTitle } from "../../lib/format";
+import { formatBytes, formatCount, formatRate } from "../../lib/format";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { EmptyState } from "../../components/EmptyState";
 import { Loading, Spinner } from "../../components/Spinner";
@@ -32,20 +32,29 @@ interface Live {
   message: string | null;
 }
 
-/** Retained WAL is worth a warning: over the backend's threshold, or the slot is at risk. */
-export function walWarning(src: SourceInfo): string | null {
-  for (const s of src.slots) {
-    if (s.wal_status === "lost") return `Slot ${s.slot} was invalidated by the server: history is missing. Remove and add the source again to resync.`;
-    if (s.wal_status === "unreserved") return `Slot ${s.slot} is about to be invalidated (wal_status unreserved).`;
-    if (src.warn_retained_bytes !== null && s.retained_bytes !== null && s.retained_bytes >= src.warn_retained_bytes)
-      return `Slot ${s.slot} retains ${formatBytes(s.retained_bytes)} of WAL on the server. Resume capture or remove the source (dropping its slot).`;
-  }
+/** What to say about a PostgreSQL source's slot, if anything is wrong with it. */
+export function slotWarning(src: SourceInfo): string | null {
+  const h = src.slot;
+  if (!h || h.error) return null;
+  const s = h.own;
+  if (!s) return `The server has no replication slot ${h.slot}: changes made since the cache's position are lost. Remove the source and add it again to resync.`;
+  if (s.lost) return `The server invalidated slot ${s.slot} (max_slot_wal_keep_size): history after its position is missing. Remove the source and add it again to resync.`;
+  if (s.wal_status === "unreserved") return `Slot ${s.slot} is about to be invalidated by the server (wal_status unreserved): resume capture now.`;
+  if (s.warn)
+    return `Slot ${s.slot} retains ${formatBytes(s.retained_bytes)} of WAL on the server (warning above ${formatBytes(h.warn_threshold_bytes)}). Resume capture so it can be freed, or remove the source and drop its slot.`;
   return null;
 }
 
 export function SourcesScreen() {
   const router = useRouter();
   const q = createQuery(() => ({ command: "list_sources", args: {}, tags: ["sources"] }));
+  // Slot health asks each PostgreSQL server: refreshed every 15 s and when sources change.
+  const slots = createQuery(() => ({ command: "list_sources", args: { slots: true }, tags: ["slots"] }));
+  const timer = setInterval(() => slots.refetch(), 15_000);
+  onCleanup(() => clearInterval(timer));
+  const [added, setAdded] = createSignal<{ name: string; warnings: string[] } | null>(null);
+  /** The source with its slot health, when known. */
+  const withSlot = (s: SourceInfo): SourceInfo => ({ ...s, slot: slots.data()?.sources.find((x) => x.name === s.name)?.slot ?? s.slot });
   const [adding, setAdding] = createSignal(false);
   const [removing, setRemoving] = createSignal<SourceInfo | null>(null);
   const [dropUpstream, setDropUpstream] = createSignal(true);
@@ -113,6 +122,22 @@ export function SourcesScreen() {
             + Add source
           </button>
         </div>
+        <Show when={added()}>
+          {(a) => (
+            <div class="banner warn" style={{ "border-color": "var(--ok)", background: "var(--bg-subtle)" }} data-testid="source-added">
+              <span class="banner-icon" style={{ color: "var(--ok)" }}>
+                ✓
+              </span>
+              <div class="banner-body">
+                <div class="banner-title">Source {a().name} added — Rowtrail is reading it now.</div>
+                <For each={a().warnings}>{(w) => <div class="banner-msg">{w}</div>}</For>
+              </div>
+              <button class="small ghost" aria-label="Dismiss" onClick={() => setAdded(null)}>
+                ✕
+              </button>
+            </div>
+          )}
+        </Show>
         <Show when={actionError()}>{(a) => <ErrorBanner title={a().title} error={a().error} onDismiss={() => setActionError(null)} />}</Show>
         <Show when={q.error()}>
           <ErrorBanner title="Could not list the sources" error={q.error()} onRetry={q.refetch} />
@@ -150,16 +175,16 @@ export function SourcesScreen() {
                       <th class="num" title="WAL the server keeps for Rowtrail's replication slot">
                         Retained WAL
                       </th>
-                      <th>Last change</th>
+                      <th>Position</th>
                       <th />
                     </tr>
                   </thead>
                   <tbody>
-                    <For each={data().sources}>
+                    <For each={data().sources.map(withSlot)}>
                       {(s) => {
                         const st = () => stateOf(s);
-                        const slot = () => s.slots[0];
-                        const warn = () => walWarning(s);
+                        const slot = () => s.slot?.own ?? null;
+                        const warn = () => slotWarning(s);
                         const prog = () => progress()[s.name];
                         return (
                           <tr data-testid="source-row" data-source={s.name} data-state={st().state}>
@@ -200,19 +225,30 @@ export function SourcesScreen() {
                                 )}
                               </Show>
                             </td>
-                            <td class="num">{formatCount(s.events)}</td>
+                            <td class="num">{formatCount(s.events_stored)}</td>
                             <td class="num">{formatRate(prog()?.events_per_sec ?? s.events_per_sec)}</td>
-                            <td class="num">{slot() ? formatBytes(slot()!.lag_bytes) : <span class="subtle">—</span>}</td>
+                            <td class="num">
+                              <Show when={s.kind === "postgres"} fallback={<span class="subtle">—</span>}>
+                                <Show when={slot()} fallback={<span class="subtle" title={s.slot?.error ?? "asking the server…"}>{s.slot?.error ? "?" : "…"}</span>}>
+                                  {formatBytes(slot()!.lag_bytes)}
+                                </Show>
+                              </Show>
+                            </td>
                             <td class="num">
                               <Show when={slot()} fallback={<span class="subtle">—</span>}>
-                                <span class={warn() ? "warn-text" : ""} title={warn() ?? slot()!.wal_status ?? ""} data-testid="retained-wal" data-warn={warn() ? "true" : "false"}>
+                                <span
+                                  class={warn() ? "warn-text" : ""}
+                                  title={warn() ?? `wal_status ${slot()!.wal_status ?? "unknown"}`}
+                                  data-testid="retained-wal"
+                                  data-warn={warn() ? "true" : "false"}
+                                >
                                   {warn() ? "⚠ " : ""}
                                   {formatBytes(slot()!.retained_bytes)}
                                 </span>
                               </Show>
                             </td>
-                            <td class="nowrap muted" title={timeTitle(s.last_event_at)}>
-                              {formatTime(s.last_event_at)}
+                            <td class="nowrap muted mono" title="Where capture resumes (LSN for PostgreSQL, log id otherwise)">
+                              {s.position ?? "—"}
                             </td>
                             <td class="nowrap" style={{ "text-align": "right" }}>
                               <button class="small" disabled={busy() === s.name} onClick={() => toggle(s)} data-testid="source-toggle">
@@ -238,16 +274,34 @@ export function SourcesScreen() {
                     </For>
                   </tbody>
                 </table>
-                <For each={data().sources.filter((s) => walWarning(s))}>
+                <For each={data().sources.map(withSlot).filter((s) => slotWarning(s) || s.slot?.error || s.slot?.others.length)}>
                   {(s) => (
                     <div style={{ padding: "0 12px" }}>
-                      <div class="banner warn" data-testid="wal-warning">
-                        <span class="banner-icon">⚠</span>
-                        <div class="banner-body">
-                          <div class="banner-title">{s.name}: WAL is piling up on the server</div>
-                          <div class="banner-msg">{walWarning(s)}</div>
+                      <Show when={slotWarning(s)}>
+                        <div class="banner warn" data-testid="wal-warning">
+                          <span class="banner-icon">⚠</span>
+                          <div class="banner-body">
+                            <div class="banner-title">{s.name}: the replication slot needs attention</div>
+                            <div class="banner-msg">{slotWarning(s)}</div>
+                          </div>
                         </div>
-                      </div>
+                      </Show>
+                      <Show when={s.slot?.error}>
+                        <div class="banner warn">
+                          <span class="banner-icon">?</span>
+                          <div class="banner-body">
+                            <div class="banner-title">{s.name}: could not read the slot's lag and retained WAL</div>
+                            <div class="banner-msg">{s.slot!.error}</div>
+                          </div>
+                        </div>
+                      </Show>
+                      <Show when={s.slot?.others.length}>
+                        <div class="muted" style={{ margin: "8px 0 12px", "font-size": "12px" }} data-testid="other-slots">
+                          Other Rowtrail slots on {s.name}'s server:{" "}
+                          {s.slot!.others.map((o) => `${o.slot} (${formatBytes(o.retained_bytes)} retained${o.active ? ", active" : ""})`).join(", ")}. A slot no
+                          cache reads keeps WAL forever: drop it with <code>SELECT pg_drop_replication_slot('name')</code>.
+                        </div>
+                      </Show>
                     </div>
                   )}
                 </For>
@@ -259,9 +313,11 @@ export function SourcesScreen() {
       <Show when={adding()}>
         <AddSourceDialog
           onClose={closeAdd}
-          onAdded={() => {
+          onAdded={(name, warnings) => {
             closeAdd();
+            setAdded({ name, warnings });
             q.refetch();
+            slots.refetch();
           }}
         />
       </Show>
@@ -287,7 +343,7 @@ export function SourcesScreen() {
               <Show when={s().kind === "postgres"} fallback={<span>Also remove Rowtrail's triggers and log table from the SQLite file</span>}>
                 <span>
                   Also drop the replication slot{" "}
-                  <code>{s().slots[0]?.slot ?? "rowtrail_" + s().name}</code> and its publications on the server
+                  <code>{s().slot?.slot ?? "rowtrail_" + s().name}</code> and its publications on the server
                 </span>
               </Show>
             </label>
