@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { geometry, MAX_SCROLL_PX, rowTop, toReal, toVirtual, visibleRows } from "../src/components/virtual/scale";
+import { geometry, MAX_SCROLL_PX, rowTop, scrollTargetFor, toReal, toVirtual, visibleRows } from "../src/components/virtual/scale";
 
 const BROWSER_CAP = 33_554_428;
 
@@ -54,5 +54,39 @@ describe("scaled scrolling", () => {
     const g = geometry(0, 28, 800);
     expect(g.virtualHeight).toBe(0);
     expect(visibleRows(0, 0, 28, g)).toEqual({ first: 0, last: -1 });
+  });
+});
+
+describe("scrolling to a row", () => {
+  const count = 1_000_000;
+  const h = 28;
+  const g = geometry(count, h, 900);
+  const visibleAt = (st: number, i: number) => {
+    const top = rowTop(i * h, st, g) - st;
+    return top >= -2.5 && top + h <= g.viewport + 2.5;
+  };
+
+  it("brings the last of a million rows fully into view (End)", () => {
+    const st = scrollTargetFor(count - 1, "auto", h, 0, g)!;
+    expect(st).toBe(g.virtualHeight - g.viewport);
+    expect(visibleRows(st, count, h, g).last).toBe(count - 1);
+    expect(rowTop((count - 1) * h, st, g) + h).toBeCloseTo(st + g.viewport, 3);
+  });
+
+  it("aligns rows anywhere in the list, within the scaling's rounding", () => {
+    for (const i of [1, 12_345, 500_000, 999_000, 999_998]) {
+      for (const align of ["start", "center", "end", "auto"] as const) {
+        const st = Math.round(scrollTargetFor(i, align, h, 0, g) ?? 0);
+        expect(visibleAt(st, i)).toBe(true);
+      }
+    }
+  });
+
+  it("does not scroll for a row already in view", () => {
+    const st = toVirtual(500_000 * h, g);
+    expect(scrollTargetFor(500_005, "auto", h, st, g)).toBeNull();
+    // One step past the bottom scrolls by about one row.
+    const next = scrollTargetFor(500_000 + Math.floor(900 / h), "auto", h, st, g)!;
+    expect(toReal(next, g) - toReal(st, g)).toBeLessThanOrEqual(h);
   });
 });

@@ -151,7 +151,7 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
       </div>
       <label class="field">
         Name
-        <input value={name()} onInput={(e) => setName(e.currentTarget.value)} placeholder="prod" disabled={step() === "review"} data-testid="source-name" autofocus />
+        <input value={name()} onInput={(e) => setName(e.currentTarget.value)} placeholder="prod" disabled={step() === "review"} data-testid="source-name" data-autofocus />
         <span class="hint">{name() && nameProblem() ? nameProblem() : "How Rowtrail refers to this source (also names its replication slot)."}</span>
       </label>
       <Switch>
@@ -180,7 +180,7 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
             <span class="hint">A role with REPLICATION that owns the tables; the server needs wal_level = logical. A password in the URL is used, never stored.</span>
           </label>
           <label class="field">
-            Password <span class="hint">(optional; kept in the OS keychain)</span>
+            Password <span class="hint">(optional; used for this session only, never stored)</span>
             <input type="password" value={password()} onInput={(e) => setPassword(e.currentTarget.value)} data-testid="pg-password" autocomplete="off" />
           </label>
           <div>

@@ -14,7 +14,10 @@ export function Modal(props: { title: string; onClose: () => void; children: JSX
   };
   onMount(() => {
     document.addEventListener("keydown", onKey, true);
-    const first = box?.querySelector<HTMLElement>("[autofocus], input, select, textarea, button.primary, button");
+    const first =
+      box?.querySelector<HTMLElement>("[data-autofocus]") ??
+      box?.querySelector<HTMLElement>(".dlg-body input:not([disabled]), .dlg-body select, .dlg-body textarea") ??
+      box?.querySelector<HTMLElement>(".dlg-foot button.primary, .dlg-foot button");
     first?.focus();
   });
   onCleanup(() => {

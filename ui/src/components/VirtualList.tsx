@@ -1,6 +1,6 @@
 import { createVirtualizer, elementScroll, observeElementOffset } from "@tanstack/solid-virtual";
 import { createEffect, createSignal, For, onCleanup, onMount, type JSX } from "solid-js";
-import { geometry, rowTop, toReal, toVirtual, type Geometry } from "./virtual/scale";
+import { geometry, rowTop, scrollTargetFor, toReal, toVirtual, type Geometry } from "./virtual/scale";
 
 export interface VirtualListApi {
   /** Scrolls so that row `index` is visible (`auto`: only if it is not). */
@@ -74,9 +74,12 @@ export function VirtualList(props: VirtualListProps) {
 
   const api: VirtualListApi = {
     scrollToIndex(index, align = "auto") {
-      if (props.count <= 0) return;
+      if (props.count <= 0 || !el) return;
       const i = Math.max(0, Math.min(props.count - 1, index));
-      virtualizer.scrollToIndex(i, { align });
+      // Computed here rather than by the virtualizer: it would clamp the real offset to the
+      // (scaled) element's scroll range.
+      const target = scrollTargetFor(i, align, props.rowHeight, el.scrollTop, geo());
+      if (target !== null) el.scrollTop = target;
     },
     scrollToEnd() {
       if (!el) return;

@@ -51,3 +51,36 @@ export function visibleRows(scrollTop: number, count: number, rowHeight: number,
   const last = Math.min(count - 1, Math.ceil((off + g.viewport) / rowHeight) - 1);
   return { first, last: Math.max(first, last) };
 }
+
+/**
+ * The scroll position that shows row `index` as `align` asks (`auto`: only scroll when the
+ * row is not fully visible, by as little as possible); null when no scrolling is needed.
+ */
+export function scrollTargetFor(
+  index: number,
+  align: "start" | "center" | "end" | "auto",
+  rowHeight: number,
+  scrollTop: number,
+  g: Geometry,
+): number | null {
+  const top = index * rowHeight;
+  const off = toReal(scrollTop, g);
+  let real: number;
+  switch (align) {
+    case "start":
+      real = top;
+      break;
+    case "end":
+      real = top + rowHeight - g.viewport;
+      break;
+    case "center":
+      real = top + rowHeight / 2 - g.viewport / 2;
+      break;
+    case "auto":
+      if (top < off) real = top;
+      else if (top + rowHeight > off + g.viewport) real = top + rowHeight - g.viewport;
+      else return null;
+      break;
+  }
+  return toVirtual(real, g);
+}
