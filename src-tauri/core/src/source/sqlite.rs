@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::types::ValueRef;
-use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -646,22 +646,6 @@ fn group_end(
     .query_row(params![first, txn, stmt_at], |r| Ok((r.get(0)?, text_at(r, 1)?)))
 }
 
-/// The first row in `[from, to]` that cannot be decoded, checked by SQLite before a large
-/// transaction is streamed (so that a bad row is found before any of it is sent).
-fn first_bad_row(conn: &Connection, from: i64, to: i64) -> rusqlite::Result<Option<i64>> {
-    conn.prepare_cached(
-        "SELECT id FROM _rowtrail_log WHERE id BETWEEN ?1 AND ?2 AND NOT (
-            tbl IS NOT NULL
-            AND CASE op WHEN 'insert' THEN new IS NOT NULL WHEN 'delete' THEN old IS NOT NULL
-                        WHEN 'update' THEN old IS NOT NULL AND new IS NOT NULL ELSE 0 END
-            AND CASE WHEN old IS NULL THEN 1 WHEN json_valid(old) THEN json_type(old) = 'object' ELSE 0 END
-            AND CASE WHEN new IS NULL THEN 1 WHEN json_valid(new) THEN json_type(new) = 'object' ELSE 0 END
-         ) ORDER BY id LIMIT 1",
-    )?
-    .query_row(params![from, to], |r| r.get(0))
-    .optional()
-}
-
 /// Column shapes known for the captured tables: as recorded by [`install`], and as the
 /// database has them now.
 #[derive(Default)]
@@ -1103,7 +1087,8 @@ impl<'a> Run<'a> {
     }
 
     /// Sends a transaction that starts with `rows` (a full chunk) and may continue beyond
-    /// them, reading the rest in chunks without holding it.
+    /// them, reading the rest in chunks without holding it. A row that cannot be decoded
+    /// aborts the transaction in the writer; everything before it stays stored.
     async fn stream_group(
         &mut self,
         writer: &mut WriterHandle,
@@ -1117,21 +1102,6 @@ impl<'a> Run<'a> {
             .db
             .call(first_id, move |c| group_end(c, first_id, txn, stmt_at))
             .await?;
-        if let Some(bad) = self
-            .db
-            .call(first_id, move |c| first_bad_row(c, first_id, end_id))
-            .await?
-        {
-            let row = self
-                .db
-                .call(bad, move |c| read_rows(c, bad - 1, bad, 1))
-                .await?;
-            let detail = row
-                .first()
-                .and_then(|r| decode_row(r).err())
-                .unwrap_or_else(|| "the row is not a valid change record".to_string());
-            return Err(self.fail_decode(writer, bad, detail).await);
-        }
         let end_row = RawRow {
             id: end_id,
             stmt_at: end_stmt_at,
@@ -1141,29 +1111,52 @@ impl<'a> Run<'a> {
             Ok(t) => t,
             Err(detail) => return Err(self.fail_decode(writer, end_id, detail).await),
         };
-        // Everything before this transaction becomes durable first: should a row fail to
-        // decode after all, only this transaction is left unfinished.
-        writer.flush().await?;
         push(
             writer,
             WriteOp::Begin(self.meta(&first, end_id, committed_us)),
         )
         .await?;
-        self.push_context(writer, &first).await?;
-        let mut pos = first_id - 1;
+        match self.stream_rows(writer, &first, rows, end_id).await {
+            Ok(()) => {
+                push(writer, WriteOp::Commit).await?;
+                writer.boundary().await?;
+                self.read_pos = end_id;
+                self.pushed_since_flush = true;
+                Ok(())
+            }
+            Err(e) => {
+                // The writer forgets the unfinished transaction and keeps everything before it;
+                // it arrives again, whole, on resume. (A writer that failed cannot be helped.)
+                if push(writer, WriteOp::Abort).await.is_ok() && writer.flush().await.is_ok() {
+                    self.pushed_since_flush = false;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The context and events of a transaction ending at `end_id`, from `rows` on.
+    async fn stream_rows(
+        &mut self,
+        writer: &mut WriterHandle,
+        first: &RawRow,
+        rows: Vec<RawRow>,
+        end_id: i64,
+    ) -> Result<(), SourceError> {
+        self.push_context(writer, first).await?;
+        let mut pos = first.id - 1;
         let mut chunk = rows;
         let limit = self.src.chunk_rows;
         loop {
             for r in chunk {
                 match decode_row(&r) {
                     Ok(d) => self.push_event(writer, d).await?,
-                    // Inside a transaction: the writer discards it when it is closed.
                     Err(detail) => return Err(self.decode_error(r.id, detail)),
                 }
                 pos = r.id;
             }
             if pos >= end_id {
-                break;
+                return Ok(());
             }
             if self.last_report.elapsed() >= PROGRESS_EVERY {
                 self.report(writer, None);
@@ -1174,14 +1167,10 @@ impl<'a> Run<'a> {
                 .call(after, move |c| read_rows(c, after, end_id, limit))
                 .await?;
             if chunk.is_empty() {
-                break;
+                // Rows pruned from the log meanwhile: the transaction ends with what was read.
+                return Ok(());
             }
         }
-        push(writer, WriteOp::Commit).await?;
-        writer.boundary().await?;
-        self.read_pos = end_id;
-        self.pushed_since_flush = true;
-        Ok(())
     }
 
     async fn push_event(
