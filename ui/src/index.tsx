@@ -1,5 +1,6 @@
 import { render } from "solid-js/web";
 import "./styles.css";
+import "./utilities.css";
 import { transport } from "./transport";
 import { initTheme } from "./app/theme";
 import { App } from "./app/App";

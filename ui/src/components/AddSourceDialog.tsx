@@ -125,7 +125,7 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
         <button class="left-btn" onClick={() => setStep("connect")} disabled={busy() !== null}>
           ← Back
         </button>
-        <span style={{ flex: 1 }} />
+        <span class="s-flex-1" />
         <button onClick={props.onClose} disabled={busy() !== null}>
           Cancel
         </button>
@@ -192,7 +192,7 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
             </button>
             <Show when={test()}>
               {(t) => (
-                <span class="state state-live" style={{ "margin-left": "10px" }} data-testid="pg-test-ok">
+                <span class="state state-live s-ml-10px" data-testid="pg-test-ok">
                   Connected to {t().target} — PostgreSQL {t().server_version ?? "?"}
                 </span>
               )}
@@ -202,7 +202,7 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
             {(t) => (
               <>
                 <Show when={t().existing_slots.length}>
-                  <div class="muted" style={{ "font-size": "12px" }}>
+                  <div class="muted s-fs-12px">
                     Rowtrail slots already on this server: {t().existing_slots.map((x) => x.slot).join(", ")}
                   </div>
                 </Show>
@@ -218,9 +218,9 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
                   )}
                 </For>
                 <div>
-                  <div style={{ display: "flex", "align-items": "center", gap: "8px", "margin-bottom": "6px" }}>
+                  <div class="s-d-flex_ai-center_gap-8px_mb-6px">
                     <strong>Tables to capture</strong>
-                    <span style={{ flex: 1 }} />
+                    <span class="s-flex-1" />
                     <button class="small ghost" onClick={() => setPicked(new Set(t().tables.filter((x) => x.can_publish).map(qualified)))}>
                       All
                     </button>
@@ -255,7 +255,7 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
                             >
                               <Show
                                 when={!tb.has_replica_identity}
-                                fallback={<span class="subtle" style={{ "font-size": "11.5px" }}>replica identity {tb.replica_identity}</span>}
+                                fallback={<span class="subtle s-fs-11_5px">replica identity {tb.replica_identity}</span>}
                               >
                                 <span
                                   class="badge inferred"
@@ -286,10 +286,10 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
         <Match when={step() === "review" && plan()}>
           {(p) => (
             <div data-testid="pg-plan">
-              <p style={{ "margin-top": 0 }}>
+              <p class="s-mt-0">
                 Rowtrail will create the following on <code>{p().url}</code>. Nothing has been created yet.
               </p>
-              <table class="grid" style={{ "margin-bottom": "12px" }}>
+              <table class="grid s-mb-12px">
                 <tbody>
                   <tr>
                     <th>Replication slot</th>
@@ -333,7 +333,7 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
                   </div>
                 )}
               </For>
-              <div style={{ "margin-bottom": "6px" }}>
+              <div class="s-mb-6px">
                 <strong>SQL that will run</strong>
               </div>
               <pre class="sql" data-testid="plan-sql">
@@ -346,7 +346,7 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
                   and removing the source drops the slot.
                 </div>
               </div>
-              <label class="check" style={{ "margin-top": "8px" }}>
+              <label class="check s-mt-8px">
                 <input type="checkbox" checked={consent()} onChange={(e) => setConsent(e.currentTarget.checked)} data-testid="pg-consent" />I understand and want Rowtrail to
                 create these objects on the server
               </label>

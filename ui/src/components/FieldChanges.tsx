@@ -56,10 +56,10 @@ export function FieldChanges(props: {
       <table class="fields">
         <thead>
           <tr>
-            <th style={{ width: "200px" }}>Field</th>
+            <th class="s-w-200px">Field</th>
             <Show when={props.layout === "split"} fallback={<th>Change</th>}>
               <th>
-                <span style={{ display: "grid", "grid-template-columns": "1fr 1fr", gap: "8px" }}>
+                <span class="s-d-grid_gtc-1fr-1fr_gap-8px">
                   <span>Before</span>
                   <span>After</span>
                 </span>
@@ -81,7 +81,7 @@ export function FieldChanges(props: {
                 <td class="col">
                   <ColumnName {...ref(c.column)} type={c.type} showType />
                   <Show when={c.inferred}>
-                    <div style={{ "margin-top": "3px" }}>
+                    <div class="s-mt-3px">
                       <InferredBadge />
                     </div>
                   </Show>
@@ -109,12 +109,12 @@ export function FieldChanges(props: {
         </tbody>
       </table>
       <Show when={open() && loading()}>
-        <div style={{ padding: "0 12px" }}>
+        <div class="s-p-0-12px">
           <Loading>Reading the unchanged fields…</Loading>
         </div>
       </Show>
       <Show when={open() && error()}>
-        <div style={{ padding: "0 12px" }}>
+        <div class="s-p-0-12px">
           <ErrorBanner title="Could not read the unchanged fields" error={error()} />
         </div>
       </Show>

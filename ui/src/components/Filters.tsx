@@ -115,7 +115,7 @@ export function Filters(props: FiltersProps) {
       </Show>
       <DebouncedInput class="narrow" value={props.query.actor ?? ""} onCommit={set("actor")} placeholder="Actor / context" testid="filter-actor" />
       <span class="sep" />
-      <label class="muted" style={{ display: "inline-flex", "align-items": "center", gap: "4px" }}>
+      <label class="muted s-d-inline-flex_ai-center_gap-4px">
         From
         <input
           type="datetime-local"
@@ -125,7 +125,7 @@ export function Filters(props: FiltersProps) {
           aria-label="Changed at or after"
         />
       </label>
-      <label class="muted" style={{ display: "inline-flex", "align-items": "center", gap: "4px" }}>
+      <label class="muted s-d-inline-flex_ai-center_gap-4px">
         to
         <input
           type="datetime-local"

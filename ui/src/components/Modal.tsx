@@ -36,7 +36,7 @@ export function Modal(props: { title: string; onClose: () => void; children: JSX
           <div class="dlg-head">
             <h2>{props.title}</h2>
             {props.head}
-            <span style={{ flex: 1 }} />
+            <span class="s-flex-1" />
             <button class="ghost small" aria-label="Close" onClick={() => props.onClose()}>
               ✕
             </button>

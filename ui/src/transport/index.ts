@@ -22,8 +22,8 @@ function wantsMock(): boolean {
 
 async function select(): Promise<Transport> {
   if (isTauri()) return createTauriTransport();
-  // `import.meta.env.DEV` is false in production builds, so the mock is not even bundled.
-  if (import.meta.env.DEV && wantsMock()) {
+  // Only in development or a `--mode mock` build: production builds do not even bundle it.
+  if ((import.meta.env.DEV || import.meta.env.MODE === "mock") && wantsMock()) {
     const m = await import("./mock");
     return m.createMockTransport();
   }

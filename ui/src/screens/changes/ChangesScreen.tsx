@@ -184,14 +184,14 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
   const count = () => pages.count();
 
   return (
-    <div class="screen" data-testid="screen-changes" style={{ flex: 1 }}>
+    <div class="screen s-flex-1" data-testid="screen-changes">
       <Show when={!props.embedded}>
         <Filters query={query()} onChange={patchQuery} onClear={clearFilters} searchRef={(el) => (search = el)} />
       </Show>
       <div class="listbar" data-testid="listbar">
         <span data-testid="event-count">
           <Show when={count() !== null} fallback={<>{pages.counted() !== null ? `Counting… ${formatCount(pages.counted())} so far` : "Counting…"}</>}>
-            <strong style={{ color: "var(--fg)" }}>{formatCount(count())}</strong> {count() === 1 ? "change" : "changes"}
+            <strong class="s-c-fg">{formatCount(count())}</strong> {count() === 1 ? "change" : "changes"}
             {isFiltered(filter()) ? " matching" : ""}
           </Show>
         </span>
@@ -221,14 +221,14 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
               Oldest first
             </button>
           </span>
-          <label style={{ display: "inline-flex", gap: "4px", "align-items": "center" }} title="Scroll to the changes committed at this time">
+          <label class="s-d-inline-flex_gap-4px_ai-center" title="Scroll to the changes committed at this time">
             Jump to
             <input
               type="datetime-local"
               data-testid="jump-time"
               aria-label="Jump to time"
               onChange={(e) => void jumpTo(e.currentTarget.value)}
-              style={{ height: "24px", width: "178px" }}
+              class="s-h-24px_w-178px"
             />
           </label>
           <Show when={jumping()}>
@@ -240,11 +240,11 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
           <span class="kbd">j</span> <span class="kbd">k</span> <span class="kbd">↵</span> <span class="kbd">/</span>
         </span>
       </div>
-      <Show when={exportError()}>{(e) => <div style={{ padding: "0 12px" }}><ErrorBanner title="Export failed" error={e()} onDismiss={() => setExportError(null)} /></div>}</Show>
-      <Show when={jumpError()}>{(e) => <div style={{ padding: "0 12px" }}><ErrorBanner title="Could not jump to that time" error={e()} onDismiss={() => setJumpError(null)} /></div>}</Show>
+      <Show when={exportError()}>{(e) => <div class="s-p-0-12px"><ErrorBanner title="Export failed" error={e()} onDismiss={() => setExportError(null)} /></div>}</Show>
+      <Show when={jumpError()}>{(e) => <div class="s-p-0-12px"><ErrorBanner title="Could not jump to that time" error={e()} onDismiss={() => setJumpError(null)} /></div>}</Show>
       <Show when={pages.error()}>
         {(e) => (
-          <div style={{ padding: "0 12px" }}>
+          <div class="s-p-0-12px">
             <ErrorBanner title="Could not load the changes" error={e()} onRetry={() => void pages.reset()} />
           </div>
         )}

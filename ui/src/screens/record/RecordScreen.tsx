@@ -96,10 +96,10 @@ export function RecordScreen() {
     // Newest first.
     const at = (i: number) => p.h.versions[p.h.versions.length - 1 - i]!;
     return (
-      <aside class="timeline" aria-label="Versions" style={{ display: "flex", "flex-direction": "column" }}>
-        <div class="listbar" style={{ background: "transparent" }}>
+      <aside class="timeline s-d-flex_fd-column" aria-label="Versions">
+        <div class="listbar s-bg-transparent">
           <span>
-            <strong style={{ color: "var(--fg)" }}>{p.h.versions.length}</strong> versions
+            <strong class="s-c-fg">{p.h.versions.length}</strong> versions
           </span>
           <span class="spacer" />
           <span class="subtle" title="Tick two versions to compare them">
@@ -118,7 +118,6 @@ export function RecordScreen() {
             return (
               <div
                 class="tl-item"
-                style={{ height: TL_ROW + "px" }}
                 aria-current={!compare() && selectedNumber() === v.number}
                 data-testid="version-item"
                 data-version={v.number}
@@ -130,7 +129,7 @@ export function RecordScreen() {
                 <div class="tl-main">
                   <div>
                     <OpLabel op={e.op} />{" "}
-                    <span class="muted" style={{ "font-size": "12px" }}>
+                    <span class="muted s-fs-12px">
                       {v.changes.length} {v.changes.length === 1 ? "field" : "fields"}
                     </span>
                   </div>
@@ -162,7 +161,7 @@ export function RecordScreen() {
       <div class="card" data-testid="version-panel" data-version={p.v.number}>
         <div class="card-head version-head">
           <h2>
-            Version {p.v.number} <span class="muted" style={{ "font-weight": 400 }}>of {p.h.versions.length}</span>
+            Version {p.v.number} <span class="muted s-fw-400">of {p.h.versions.length}</span>
           </h2>
           <OpLabel op={e().op} />
           <span class="muted" title={timeTitle(e().committed_at)}>
@@ -195,18 +194,18 @@ export function RecordScreen() {
   };
 
   return (
-    <div class="screen" data-testid="screen-record" style={{ flex: 1 }}>
-      <div style={{ padding: "12px 20px", "border-bottom": "1px solid var(--border)" }}>
+    <div class="screen s-flex-1" data-testid="screen-record">
+      <div class="s-p-12px-20px_bb-1px-solid-border">
         <div class="crumbs">
           <a href={to.changes()}>Changes</a> / <a href={to.changes({ source: r().source })}>{r().source}</a> /{" "}
           <a href={to.changes({ source: r().source, table: r().table })}>{r().table}</a>
         </div>
-        <div class="page-head" style={{ margin: 0 }}>
+        <div class="page-head s-m-0">
           <h1 data-testid="record-title">
-            <span class="mono" style={{ "font-size": "15px" }}>
+            <span class="mono s-fs-15px">
               {r().table}
             </span>{" "}
-            <span class="muted" style={{ "font-weight": 400 }}>
+            <span class="muted s-fw-400">
               {keyText()}
             </span>
           </h1>
@@ -225,10 +224,10 @@ export function RecordScreen() {
           <ExportButton what="this record's history" run={(format) => call("export_history", { ...ref(), format })} onError={setExportError} testid="export-history" />
         </div>
       </div>
-      <Show when={exportError()}>{(e) => <div style={{ padding: "0 20px" }}><ErrorBanner title="Export failed" error={e()} onDismiss={() => setExportError(null)} /></div>}</Show>
+      <Show when={exportError()}>{(e) => <div class="s-p-0-20px"><ErrorBanner title="Export failed" error={e()} onDismiss={() => setExportError(null)} /></div>}</Show>
       <Switch>
         <Match when={history.error() && !history.data()}>
-          <div class="page" style={{ width: "100%" }}>
+          <div class="page s-w-100">
             <Show
               when={history.error()?.code === "not_found"}
               fallback={<ErrorBanner title="Could not read this record's history" error={history.error()} onRetry={history.refetch} />}
@@ -240,7 +239,7 @@ export function RecordScreen() {
           </div>
         </Match>
         <Match when={!history.data()}>
-          <div class="page" style={{ width: "100%" }}>
+          <div class="page s-w-100">
             <Loading>Reading the record's history…</Loading>
           </div>
         </Match>
@@ -249,7 +248,7 @@ export function RecordScreen() {
             <div class="record-layout">
               <Timeline h={h()} />
               <div class="record-main">
-                <div style={{ padding: "16px 20px 40px" }}>
+                <div class="s-p-16px-20px-40px">
                   <Switch>
                     <Match when={compare()}>
                       {(c) => (
@@ -261,7 +260,7 @@ export function RecordScreen() {
                             <span class="muted">
                               {formatTime(h().versions[c().from - 1]?.event.committed_at)} → {formatTime(h().versions[c().to - 1]?.event.committed_at)}
                             </span>
-                            <span style={{ flex: 1 }} />
+                            <span class="s-flex-1" />
                             <button
                               class="small"
                               onClick={() => {
@@ -298,7 +297,7 @@ export function RecordScreen() {
                     <Match when={h().versions[selectedNumber() - 1]}>{(v) => <VersionPanel h={h()} v={v()} />}</Match>
                   </Switch>
                   <Show when={!compare()}>
-                    <p class="subtle" style={{ "margin-top": "12px" }}>
+                    <p class="subtle s-mt-12px">
                       <span class="kbd">j</span>/<span class="kbd">k</span> older/newer version · tick two versions in the timeline to compare them.
                     </p>
                   </Show>

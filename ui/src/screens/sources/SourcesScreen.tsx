@@ -124,8 +124,8 @@ export function SourcesScreen() {
         </div>
         <Show when={added()}>
           {(a) => (
-            <div class="banner warn" style={{ "border-color": "var(--ok)", background: "var(--bg-subtle)" }} data-testid="source-added">
-              <span class="banner-icon" style={{ color: "var(--ok)" }}>
+            <div class="banner warn s-bc-ok_bg-bg-subtle" data-testid="source-added">
+              <span class="banner-icon s-c-ok">
                 ✓
               </span>
               <div class="banner-body">
@@ -190,12 +190,12 @@ export function SourcesScreen() {
                           <tr data-testid="source-row" data-source={s.name} data-state={st().state}>
                             <td>
                               <div>
-                                <a href={to.changes({ source: s.name })} style={{ "font-weight": 600 }}>
+                                <a href={to.changes({ source: s.name })} class="s-fw-600">
                                   {s.name}
                                 </a>{" "}
                                 <span class="badge">{s.kind === "postgres" ? "PostgreSQL" : s.kind === "sqlite" ? "SQLite" : s.kind}</span>
                               </div>
-                              <div class="muted mono" style={{ "font-size": "11.5px", "overflow-wrap": "anywhere" }}>
+                              <div class="muted mono s-fs-11_5px_ow-anywhere">
                                 {s.target}
                               </div>
                             </td>
@@ -204,7 +204,7 @@ export function SourcesScreen() {
                                 {stateLabel(st().state)}
                               </span>
                               <Show when={st().state === "catching_up" || st().state === "connecting" || st().state === "reconnecting"}>
-                                <div class="muted" style={{ "font-size": "11.5px" }} data-testid="source-progress">
+                                <div class="muted s-fs-11_5px" data-testid="source-progress">
                                   <Spinner />{" "}
                                   {prog()
                                     ? `${formatCount(prog()!.events)} events read` + (prog()!.behind !== null ? ` · ${s.kind === "postgres" ? formatBytes(prog()!.behind) : formatCount(prog()!.behind)} to go` : "")
@@ -216,8 +216,7 @@ export function SourcesScreen() {
                               <Show when={st().message}>
                                 {(m) => (
                                   <div
-                                    class="banner-msg"
-                                    style={{ color: st().state === "error" ? "var(--danger)" : "var(--fg-muted)", "font-size": "12px", "max-width": "360px" }}
+                                    class={"banner-msg source-msg" + (st().state === "error" ? " is-error" : "")}
                                     data-testid="source-message"
                                   >
                                     {m()}
@@ -250,7 +249,7 @@ export function SourcesScreen() {
                             <td class="nowrap muted mono" title="Where capture resumes (LSN for PostgreSQL, log id otherwise)">
                               {s.position ?? "—"}
                             </td>
-                            <td class="nowrap" style={{ "text-align": "right" }}>
+                            <td class="nowrap s-ta-right">
                               <button class="small" disabled={busy() === s.name} onClick={() => toggle(s)} data-testid="source-toggle">
                                 <Show when={busy() === s.name}>
                                   <Spinner />
@@ -276,7 +275,7 @@ export function SourcesScreen() {
                 </table>
                 <For each={data().sources.map(withSlot).filter((s) => slotWarning(s) || s.slot?.error || s.slot?.others.length)}>
                   {(s) => (
-                    <div style={{ padding: "0 12px" }}>
+                    <div class="s-p-0-12px">
                       <Show when={slotWarning(s)}>
                         <div class="banner warn" data-testid="wal-warning">
                           <span class="banner-icon">⚠</span>
@@ -296,7 +295,7 @@ export function SourcesScreen() {
                         </div>
                       </Show>
                       <Show when={s.slot?.others.length}>
-                        <div class="muted" style={{ margin: "8px 0 12px", "font-size": "12px" }} data-testid="other-slots">
+                        <div class="muted s-m-8px-0-12px_fs-12px" data-testid="other-slots">
                           Other Rowtrail slots on {s.name}'s server:{" "}
                           {s.slot!.others.map((o) => `${o.slot} (${formatBytes(o.retained_bytes)} retained${o.active ? ", active" : ""})`).join(", ")}. A slot no
                           cache reads keeps WAL forever: drop it with <code>SELECT pg_drop_replication_slot('name')</code>.
@@ -334,7 +333,7 @@ export function SourcesScreen() {
               q.refetch();
             }}
           >
-            <p style={{ margin: 0 }}>
+            <p class="s-m-0">
               Rowtrail stops capturing <strong>{s().name}</strong> and forgets its events in the local cache. The database itself is not changed
               {dropUpstream() ? " except as below" : ""}.
             </p>

@@ -29,11 +29,11 @@ function EventCard(props: { d: EventDetail; layout: DiffLayout }) {
         <Show when={props.d.inferred.length}>
           <InferredBadge />
         </Show>
-        <span style={{ flex: 1 }} />
+        <span class="s-flex-1" />
         <span class="subtle">event {e().id}</span>
       </div>
       <Show when={props.d.unknown.length}>
-        <div class="card-body" style={{ "padding-bottom": 0 }}>
+        <div class="card-body s-pb-0">
           <div class="banner warn">
             <span class="banner-icon">?</span>
             <div class="banner-body banner-msg">
@@ -79,21 +79,21 @@ export function TransactionScreen() {
         <div class="crumbs">
           <a href={to.changes()}>Changes</a> / <a href={to.changes({ source: r().source })}>{r().source}</a> / transaction
         </div>
-        <div class="page-head" style={{ "align-items": "flex-start" }}>
+        <div class="page-head s-ai-flex-start">
           <div>
             <h1 data-testid="txn-title">
               Transaction <span class="mono">{r().txid}</span>
             </h1>
             <Show when={txn.data()}>
               {(t) => (
-                <div class="muted" style={{ "margin-top": "4px" }}>
+                <div class="muted s-mt-4px">
                   <span title={timeTitle(t().committed_at)}>committed {formatTime(t().committed_at)}</span> · position <span class="mono">{t().position}</span> ·
                   source {t().source}
                   <For each={Object.entries(t().context)}>
                     {([k, v]) => (
                       <>
                         {" · "}
-                        {k} <strong style={{ color: "var(--fg)" }}>{v}</strong>
+                        {k} <strong class="s-c-fg">{v}</strong>
                       </>
                     )}
                   </For>
@@ -120,7 +120,7 @@ export function TransactionScreen() {
         <Show when={txn.data()} fallback={<Show when={!txn.error()}><Loading>Reading the transaction…</Loading></Show>}>
           {(t) => (
             <>
-              <table class="grid card" style={{ width: "auto", "min-width": "380px", "margin-bottom": "16px" }} data-testid="txn-counts">
+              <table class="grid card s-w-auto_minw-380px_mb-16px" data-testid="txn-counts">
                 <thead>
                   <tr>
                     <th>Table</th>
@@ -154,11 +154,11 @@ export function TransactionScreen() {
                   </tr>
                 </tbody>
               </table>
-              <div style={{ display: "flex", "flex-direction": "column", gap: "12px" }}>
+              <div class="s-d-flex_fd-column_gap-12px">
                 <For each={t().events.slice(0, shown())}>{(d) => <EventCard d={d} layout={layout()} />}</For>
               </div>
               <Show when={t().events.length > shown() || t().truncated}>
-                <div style={{ display: "flex", gap: "10px", "align-items": "center", "margin-top": "14px" }} class="muted">
+                <div class="muted s-d-flex_gap-10px_ai-center_mt-14px">
                   Showing {formatCount(Math.min(shown(), t().events.length))} of {formatCount(t().event_count)} changes.
                   <Show when={t().events.length > shown()}>
                     <button onClick={() => setShown(shown() + SHOW_STEP)} data-testid="txn-more">
