@@ -2,6 +2,7 @@ import type { Transport, EventHandler, StreamState } from "./types";
 import { ApiError } from "./errors";
 
 const TOKEN_KEY = "rowtrail.token";
+const NAMED_EVENTS = ["progress", "events_added", "source_state", "task_finished", "sources_changed", "lagged"];
 
 export interface HttpEnv {
   fetch: typeof fetch;
@@ -77,13 +78,16 @@ export function createHttpTransport(env: HttpEnv): Transport {
       onState("connecting");
       es.onopen = () => onState("open");
       es.onerror = () => onState(es.readyState === 2 ? "closed" : "connecting");
-      es.onmessage = (m: MessageEvent) => {
+      const handle = (m: MessageEvent) => {
         try {
           onEvent(JSON.parse(String(m.data)));
         } catch {
           /* ignore malformed events */
         }
       };
+      es.onmessage = handle;
+      // Also accept events sent with an `event:` name (each carries its `type` in the data).
+      if (typeof es.addEventListener === "function") for (const t of NAMED_EVENTS) es.addEventListener(t, handle as EventListener);
       return () => es.close();
     },
   };

@@ -99,7 +99,11 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
   onCleanup(() => clearTimeout(tailTimer));
   onCleanup(
     subscribe((ev) => {
-      if (ev.type !== "events_added" || !concerns(filter(), ev.source)) return;
+      // A removed source takes its events along: positions change, start over.
+      if (ev.type === "sources_changed") return void pages.reset();
+      // Missed events (a slow subscriber): as if any source had new ones.
+      const source = ev.type === "events_added" ? ev.source : ev.type === "lagged" ? null : undefined;
+      if (source === undefined || (source !== null && !concerns(filter(), source))) return;
       if (atNewestEnd() || !newestFirst()) followTail();
       else setPendingNew((n) => n + 1);
     }),
