@@ -84,13 +84,19 @@ export function Filters(props: FiltersProps) {
       />
       <select value={props.query.source ?? ""} onChange={(e) => props.onChange({ source: e.currentTarget.value, table: "", column: "" })} data-testid="filter-source" aria-label="Source">
         <option value="">All sources</option>
-        <For each={sources()}>{(s) => <option value={s}>{s}</option>}</For>
+        <For each={sources()}>
+          {(s) => (
+            <option value={s} selected={s === props.query.source}>
+              {s}
+            </option>
+          )}
+        </For>
       </select>
       <select value={props.query.table ?? ""} onChange={(e) => props.onChange({ table: e.currentTarget.value, column: "" })} data-testid="filter-table" aria-label="Table">
         <option value="">All tables</option>
         <For each={visibleTables()}>
           {(t) => (
-            <option value={t.qualified}>
+            <option value={t.qualified} selected={t.qualified === props.query.table}>
               {t.qualified}
               {sources().length > 1 && !props.query.source ? ` (${t.source})` : ""}
             </option>
@@ -110,7 +116,13 @@ export function Filters(props: FiltersProps) {
       >
         <select value={props.query.column ?? ""} onChange={(e) => set("column")(e.currentTarget.value)} data-testid="filter-column" aria-label="Changed column">
           <option value="">Any column changed</option>
-          <For each={columns()}>{(c) => <option value={c}>{c}</option>}</For>
+          <For each={columns()}>
+            {(c) => (
+              <option value={c} selected={c === props.query.column}>
+                {c}
+              </option>
+            )}
+          </For>
         </select>
       </Show>
       <DebouncedInput class="narrow" value={props.query.actor ?? ""} onCommit={set("actor")} placeholder="Actor / context" testid="filter-actor" />
