@@ -13,6 +13,7 @@ import { ErrorBanner } from "../../components/ErrorBanner";
 import { EmptyState } from "../../components/EmptyState";
 import { Spinner } from "../../components/Spinner";
 import { ExportButton } from "../../components/ExportButton";
+import { OpenRecordDialog } from "../../components/OpenRecordDialog";
 import { ApiError } from "../../transport/errors";
 import { EventPages, type PageFetcher } from "./paging";
 import { filterFromQuery, FILTER_KEYS, isFiltered } from "./filters";
@@ -46,6 +47,7 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
   const [lastVisible, setLastVisible] = createSignal(0);
   const [exportError, setExportError] = createSignal<ApiError | null>(null);
   const [jumping, setJumping] = createSignal(false);
+  const [opening, setOpening] = createSignal(false);
   const [jumpError, setJumpError] = createSignal<ApiError | null>(null);
   let list: VirtualListApi | undefined;
   let search: HTMLInputElement | undefined;
@@ -239,11 +241,19 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
             <Spinner label="Jumping" />
           </Show>
         </Show>
+        <Show when={!props.embedded}>
+          <button class="small" onClick={() => setOpening(true)} data-testid="open-record" title="Go to one record's history by its table and key">
+            Open record…
+          </button>
+        </Show>
         <ExportButton what="this list" run={(format) => call("export_events", { filter: filter(), format })} onError={setExportError} testid="export-list" />
         <span class="muted" title="j/k or arrows move · Enter opens · / searches · Esc clears · End goes to the last change">
           <span class="kbd">j</span> <span class="kbd">k</span> <span class="kbd">↵</span> <span class="kbd">/</span>
         </span>
       </div>
+      <Show when={opening()}>
+        <OpenRecordDialog initialTable={query().table} onClose={() => setOpening(false)} onOpen={(hash) => router.navigate(hash)} />
+      </Show>
       <Show when={exportError()}>{(e) => <div class="s-p-0-12px"><ErrorBanner title="Export failed" error={e()} onDismiss={() => setExportError(null)} /></div>}</Show>
       <Show when={jumpError()}>{(e) => <div class="s-p-0-12px"><ErrorBanner title="Could not jump to that time" error={e()} onDismiss={() => setJumpError(null)} /></div>}</Show>
       <Show when={pages.error()}>
