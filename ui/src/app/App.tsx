@@ -1,4 +1,4 @@
-import { createSignal, Match, onCleanup, Switch } from "solid-js";
+import { createEffect, createSignal, Match, onCleanup, Switch } from "solid-js";
 import { RouterContext } from "./context";
 import { createRouter, to } from "../router";
 import { onStreamState, subscribe, type StreamState } from "../transport";
@@ -26,6 +26,19 @@ export function App() {
     }),
   );
   onCleanup(subscribe(queryClient.batchedHandler(500)));
+
+  // The window title names the screen (and what it shows).
+  createEffect(() => {
+    const r = router.route();
+    document.title =
+      r.name === "record"
+        ? `${r.table} ${r.key.join(" ")} — Rowtrail`
+        : r.name === "txn"
+          ? `Transaction ${r.txid} — Rowtrail`
+          : r.name === "sources"
+            ? "Sources — Rowtrail"
+            : "Changes — Rowtrail";
+  });
 
   const section = () => {
     const r = router.route();

@@ -53,6 +53,7 @@ export function SourcesScreen() {
   const timer = setInterval(() => slots.refetch(), 15_000);
   onCleanup(() => clearInterval(timer));
   const [added, setAdded] = createSignal<{ name: string; warnings: string[] } | null>(null);
+  const ws = createQuery(() => ({ command: "workspace_info", args: {}, tags: ["sources"] }));
   /** The source with its slot health, when known. */
   const withSlot = (s: SourceInfo): SourceInfo => ({ ...s, slot: slots.data()?.sources.find((x) => x.name === s.name)?.slot ?? s.slot });
   const [adding, setAdding] = createSignal(false);
@@ -308,6 +309,14 @@ export function SourcesScreen() {
             )}
           </Match>
         </Switch>
+        <Show when={ws.data()}>
+          {(w) => (
+            <p class="subtle workspace-line" data-testid="workspace-info">
+              Cache <span class="mono">{w().cache_path}</span> · {formatCount(w().event_count)} events in {formatCount(w().transaction_count)} transactions ·{" "}
+              {formatCount(w().table_count)} tables · Rowtrail {w().version}
+            </p>
+          )}
+        </Show>
       </div>
       <Show when={adding()}>
         <AddSourceDialog
