@@ -158,3 +158,26 @@ describe("ApiError.from", () => {
 beforeEach(() => {
   setTransport(null);
 });
+
+describe("event stream", () => {
+  it("reports a reconnect as missed events", async () => {
+    let state!: (s: "connecting" | "open" | "closed") => void;
+    const t = {
+      kind: "mock" as const,
+      call: async () => ({}),
+      connect: (_on: (e: ApiEvent) => void, onState: typeof state) => {
+        state = onState;
+        return () => {};
+      },
+    };
+    setTransport(t);
+    const got: ApiEvent[] = [];
+    subscribe((e) => got.push(e));
+    await vi.waitFor(() => expect(state).toBeDefined());
+    state("open");
+    expect(got).toEqual([]);
+    state("connecting");
+    state("open");
+    expect(got).toEqual([{ type: "lagged", missed: 0 }]);
+  });
+});

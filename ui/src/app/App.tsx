@@ -14,17 +14,7 @@ export function App() {
   const router = createRouter();
   onCleanup(router.dispose);
   const [stream, setStream] = createSignal<StreamState>("connecting");
-  let openedBefore = false;
-  onCleanup(
-    onStreamState((s) => {
-      // After a break, events may have been missed: refresh everything shown.
-      if (s === "open") {
-        if (openedBefore && stream() !== "open") queryClient.invalidateAll();
-        openedBefore = true;
-      }
-      setStream(s);
-    }),
-  );
+  onCleanup(onStreamState(setStream));
   onCleanup(subscribe(queryClient.batchedHandler(500)));
 
   // The window title names the screen (and what it shows).

@@ -80,9 +80,14 @@ function ensureStream() {
   };
   void transport().then((t) => {
     if (stopped) return;
+    let opened = false;
     stop = t.connect(dispatch, (s) => {
+      // Back after a break: events may have been missed; say so like a lagging stream does.
+      const reopened = s === "open" && opened && lastState !== "open";
+      if (s === "open") opened = true;
       lastState = s;
       for (const h of [...stateHandlers]) h(s);
+      if (reopened) dispatch({ type: "lagged", missed: 0 });
     });
   });
 }
