@@ -113,6 +113,24 @@ describe("DiffView", () => {
     expect(rows[2]!.querySelector("del")?.textContent).toBe('{"a":[1]}');
     expect(rows[3]!.textContent).toContain("moved from index 0 to 2");
   });
+
+  it("JSON side by side: old values left, new values right", () => {
+    const el = mount(
+      {
+        kind: "json",
+        changes: [
+          { path: "/a", change: { kind: "added", new: 1 } },
+          { path: "/b", change: { kind: "removed", old: "x" } },
+          { path: "/c", change: { kind: "changed", old: true, new: false } },
+        ],
+      },
+      "split",
+    );
+    const old = [...el.querySelectorAll(".d-old [data-testid=json-change]")].map((r) => r.querySelector(".d-jval")!.textContent);
+    const nw = [...el.querySelectorAll(".d-new [data-testid=json-change]")].map((r) => r.querySelector(".d-jval")!.textContent);
+    expect(old).toEqual(["(absent)", '"x"', "true"]);
+    expect(nw).toEqual(["1", "(absent)", "false"]);
+  });
 });
 
 describe("audited values are text, never markup", () => {

@@ -107,7 +107,51 @@ function Lines(props: { lines: LineChange[]; layout: DiffLayout }) {
   );
 }
 
-function JsonChanges(props: { changes: JsonChange[] }) {
+/** One side of a JSON change in the side-by-side layout. */
+function JsonSide(props: { c: JsonChange; side: "old" | "new" }) {
+  const ch = () => props.c.change;
+  const text = (): { v: string; mark: "del" | "ins" | "moved" } | null => {
+    const c = ch();
+    if (c.kind === "moved") return { v: props.side === "old" ? `at index ${c.from}` : `moved to index ${c.to}`, mark: "moved" };
+    if (props.side === "old") return c.kind === "removed" || c.kind === "changed" ? { v: jsonText(c.old), mark: "del" } : null;
+    return c.kind === "added" || c.kind === "changed" ? { v: jsonText(c.new), mark: "ins" } : null;
+  };
+  return (
+    <div class={"d-jrow d-j-" + ch().kind} data-testid="json-change">
+      <span class="d-mark">{props.side === "old" ? (text() ? (ch().kind === "moved" ? "↕" : "−") : " ") : text() ? (ch().kind === "moved" ? "↕" : "+") : " "}</span>
+      <code class="d-path">{props.c.path === "" ? "(root)" : props.c.path}</code>
+      <span class="d-jval">
+        <Show when={text()} fallback={<span class="d-absent">(absent)</span>}>
+          {(t) =>
+            t().mark === "del" ? <del class="d-del">{t().v}</del> : t().mark === "ins" ? <ins class="d-ins">{t().v}</ins> : <span class="d-moved">{t().v}</span>
+          }
+        </Show>
+      </span>
+    </div>
+  );
+}
+
+function JsonChanges(props: { changes: JsonChange[]; layout: DiffLayout }) {
+  return (
+    <Show
+      when={props.layout !== "split"}
+      fallback={
+        <div class="d-split">
+          <div class="d-side d-old d-json">
+            <For each={props.changes}>{(c) => <JsonSide c={c} side="old" />}</For>
+          </div>
+          <div class="d-side d-new d-json">
+            <For each={props.changes}>{(c) => <JsonSide c={c} side="new" />}</For>
+          </div>
+        </div>
+      }
+    >
+      <JsonInline changes={props.changes} />
+    </Show>
+  );
+}
+
+function JsonInline(props: { changes: JsonChange[] }) {
   return (
     <div class="d-json" role="table">
       <For each={props.changes}>
@@ -234,7 +278,7 @@ export function DiffView(props: DiffViewProps) {
           )}
         </Match>
         <Match when={props.diff.kind === "lines" && props.diff}>{(d) => <Lines lines={d().lines} layout={layout()} />}</Match>
-        <Match when={props.diff.kind === "json" && props.diff}>{(d) => <JsonChanges changes={d().changes} />}</Match>
+        <Match when={props.diff.kind === "json" && props.diff}>{(d) => <JsonChanges changes={d().changes} layout={layout()} />}</Match>
       </Switch>
     </div>
   );
