@@ -114,7 +114,13 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
           <Show when={test()}>{(t) => <>{picked().size} of {t().tables.length} tables selected</>}</Show>
         </span>
         <button onClick={props.onClose}>Cancel</button>
-        <button class="primary" disabled={!test() || picked().size === 0 || !!nameProblem() || busy() !== null} onClick={review} data-testid="pg-review">
+        <button
+          class="primary"
+          disabled={!test() || (test()?.problems.length ?? 0) > 0 || picked().size === 0 || !!nameProblem() || busy() !== null}
+          title={(test()?.problems.length ?? 0) > 0 ? "Fix the problems listed first, then test the connection again" : ""}
+          onClick={review}
+          data-testid="pg-review"
+        >
           <Show when={busy() === "plan"}>
             <Spinner />
           </Show>
