@@ -4,15 +4,15 @@
 /**
  * Capture a SQLite database file (installs triggers and a `_rowtrail_log` table in it).
  */
-export type AddSqliteSourceRequest = { 
+export type AddSqliteSourceRequest = {
 /**
  * Name for the source.
  */
-name: string, 
+name: string,
 /**
  * The database file, as a path on the machine running Rowtrail.
  */
-path: string, 
+path: string,
 /**
  * Only these tables; default every table.
  */
@@ -22,11 +22,11 @@ tables?: Array<string> | null, };
  * A failed command: a code for programs and a message for people that says what failed and
  * how to fix it. Messages never contain a password.
  */
-export type ApiError = { 
+export type ApiError = {
 /**
  * The kind of failure.
  */
-code: ErrorCode, 
+code: ErrorCode,
 /**
  * What failed and how to fix it.
  */
@@ -35,7 +35,7 @@ message: string, };
 /**
  * Stop a task.
  */
-export type CancelTaskRequest = { 
+export type CancelTaskRequest = {
 /**
  * The task's id.
  */
@@ -44,27 +44,27 @@ task_id: number, };
 /**
  * A table with captured events.
  */
-export type CapturedTable = { 
+export type CapturedTable = {
 /**
  * Source name.
  */
-source: string, 
+source: string,
 /**
  * Schema (`main` for SQLite).
  */
-schema: string, 
+schema: string,
 /**
  * Table name.
  */
-table: string, 
+table: string,
 /**
  * `schema.table`, as filters accept it.
  */
-qualified: string, 
+qualified: string,
 /**
  * The newest column list.
  */
-columns: Array<ColumnInfo>, 
+columns: Array<ColumnInfo>,
 /**
  * Events stored for the table.
  */
@@ -73,15 +73,15 @@ events: number, };
 /**
  * A column of a captured table.
  */
-export type ColumnInfo = { 
+export type ColumnInfo = {
 /**
  * Column name, exactly as in the database.
  */
-name: string, 
+name: string,
 /**
  * The database's type name.
  */
-type: string, 
+type: string,
 /**
  * Part of the record key.
  */
@@ -90,23 +90,23 @@ key: boolean, };
 /**
  * Compare two versions of a record.
  */
-export type CompareRequest = { 
+export type CompareRequest = {
 /**
  * Source name, when several sources have a table of that name.
  */
-source?: string | null, 
+source?: string | null,
 /**
  * Table as `name` or `schema.name`.
  */
-table: string, 
+table: string,
 /**
  * The key, as in `record_history`.
  */
-key: Array<string | number> | Record<string, string | number>, 
+key: Array<string | number> | Record<string, string | number>,
 /**
  * One version number (see `record_history`).
  */
-from: number, 
+from: number,
 /**
  * The other (either order).
  */
@@ -115,19 +115,19 @@ to: number, };
 /**
  * Two versions side by side: what differs first, what is equal available for folding.
  */
-export type Comparison = { 
+export type Comparison = {
 /**
  * The first version asked for.
  */
-from: number, 
+from: number,
 /**
  * The second.
  */
-to: number, 
+to: number,
 /**
  * Columns that differ, in table order.
  */
-changes: Array<FieldChangeInfo>, 
+changes: Array<FieldChangeInfo>,
 /**
  * Columns equal in both, in table order.
  */
@@ -136,31 +136,31 @@ unchanged: Array<UnchangedField>, };
 /**
  * What a connection test found.
  */
-export type ConnectionTest = { 
+export type ConnectionTest = {
 /**
  * The URL without password.
  */
-target: string, 
+target: string,
 /**
  * The server answered and accepted the login.
  */
-reachable: boolean, 
+reachable: boolean,
 /**
  * Why not, if it did not.
  */
-error: string | null, 
+error: string | null,
 /**
  * `server_version`, e.g. `16.4`.
  */
-server_version: string | null, 
+server_version: string | null,
 /**
  * Missing settings or privileges, each with its fix; empty when capture can start.
  */
-problems: Array<Prerequisite>, 
+problems: Array<Prerequisite>,
 /**
  * The user tables, for picking.
  */
-tables: Array<PgTable>, 
+tables: Array<PgTable>,
 /**
  * The `rowtrail_%` slots already on the server.
  */
@@ -169,11 +169,11 @@ existing_slots: Array<SlotInfo>, };
 /**
  * Count the events a filter matches.
  */
-export type CountEventsRequest = { 
+export type CountEventsRequest = {
 /**
  * Which events.
  */
-filter?: EventFilter | null, 
+filter?: EventFilter | null,
 /**
  * Stop counting after about this many milliseconds (default 2000) and answer a lower
  * bound; the next call goes on where this one stopped.
@@ -183,31 +183,31 @@ budget_ms?: number | null, };
 /**
  * Create a PostgreSQL source exactly as planned.
  */
-export type CreatePgSourceRequest = { 
+export type CreatePgSourceRequest = {
 /**
  * As in `plan_pg_source`.
  */
-name: string, 
+name: string,
 /**
  * As in `plan_pg_source`.
  */
-url: string, 
+url: string,
 /**
  * As in `plan_pg_source`.
  */
-password?: string | null, 
+password?: string | null,
 /**
  * As in `plan_pg_source`.
  */
-tables?: Array<string> | null, 
+tables?: Array<string> | null,
 /**
  * As in `plan_pg_source`.
  */
-schema?: string | null, 
+schema?: string | null,
 /**
  * As in `plan_pg_source`.
  */
-snapshot?: boolean | null, 
+snapshot?: boolean | null,
 /**
  * The plan's `statements` the user agreed to; if planning again gives different ones,
  * nothing is created (`conflict`).
@@ -227,15 +227,15 @@ export type ErrorCode = "bad_request" | "not_found" | "conflict" | "source_error
 /**
  * How many events a filter matches.
  */
-export type EventCount = { 
+export type EventCount = {
 /**
  * Matching events. A lower bound when `exact` is false.
  */
-count: number, 
+count: number,
 /**
  * False when counting stopped at the time budget (ask again to go on).
  */
-exact: boolean, 
+exact: boolean,
 /**
  * Newest event id in the cache when counted.
  */
@@ -244,32 +244,32 @@ last_event_id: number, };
 /**
  * One event with its images and its field changes.
  */
-export type EventDetail = { 
+export type EventDetail = {
 /**
  * The list row.
  */
-event: EventSummary, 
+event: EventSummary,
 /**
  * The row before the change, `[column, value]` in table order (null: SQL NULL); null for
  * inserts and truncates.
  */
-before: Array<[string, string | null]> | null, 
+before: Array<[string, string | null]> | null,
 /**
  * The row after the change; null for deletes and truncates.
  */
-after: Array<[string, string | null]> | null, 
+after: Array<[string, string | null]> | null,
 /**
  * Columns whose value was neither sent nor inferable (left out of the images).
  */
-unknown: Array<string>, 
+unknown: Array<string>,
 /**
  * Columns filled from an earlier version rather than sent.
  */
-inferred: Array<string>, 
+inferred: Array<string>,
 /**
  * The changes, before → after, changed columns in table order.
  */
-changes: Array<FieldChangeInfo>, 
+changes: Array<FieldChangeInfo>,
 /**
  * Columns that did not change.
  */
@@ -278,41 +278,41 @@ unchanged: number, };
 /**
  * Which events a list shows. Every field narrows the list; leave it out (or null) for "any".
  */
-export type EventFilter = { 
+export type EventFilter = {
 /**
  * Source name.
  */
-source?: string | null, 
+source?: string | null,
 /**
  * Table as `name` or `schema.name`.
  */
-table?: string | null, 
+table?: string | null,
 /**
  * Operation.
  */
-op?: Op | null, 
+op?: Op | null,
 /**
  * Committed at or after this time, as a user types it: `2026-11-02`, `2026-11-02 09:14`
  * (UTC) or RFC 3339 with any offset.
  */
-since?: string | null, 
+since?: string | null,
 /**
  * Committed before this time (same forms as `since`).
  */
-until?: string | null, 
+until?: string | null,
 /**
  * The source's own transaction id (PostgreSQL's xid as `txid_current()` shows it).
  */
-txid?: string | null, 
+txid?: string | null,
 /**
  * Text found in any transaction context value (actor, reason, endpoint), ignoring ASCII case.
  */
-context?: string | null, 
+context?: string | null,
 /**
  * Only updates that changed this column (inserts and deletes touch every column and are
  * not matched).
  */
-column?: string | null, 
+column?: string | null,
 /**
  * Value search: text (at least 3 characters) found in any value of the before or after image.
  */
@@ -321,23 +321,23 @@ search?: string | null, };
 /**
  * A page of events with where it sits in the filtered list.
  */
-export type EventPage = { 
+export type EventPage = {
 /**
  * The events, oldest first.
  */
-events: Array<EventSummary>, 
+events: Array<EventSummary>,
 /**
  * Index of the first event in the filtered list (0-based, oldest first).
  */
-first_index: number, 
+first_index: number,
 /**
  * Number of events the filter matches now.
  */
-total: number, 
+total: number,
 /**
  * Matching events exist before this page.
  */
-has_more_before: boolean, 
+has_more_before: boolean,
 /**
  * Matching events exist after this page.
  */
@@ -346,55 +346,55 @@ has_more_after: boolean, };
 /**
  * One event as a list row: what happened, where, when and by whom, without the images.
  */
-export type EventSummary = { 
+export type EventSummary = {
 /**
  * Cache event id (increasing in commit order; the list's order).
  */
-id: number, 
+id: number,
 /**
  * Cache row id of the transaction: rows with the same value belong to one transaction.
  */
-txn_row: number, 
+txn_row: number,
 /**
  * Source name.
  */
-source: string, 
+source: string,
 /**
  * The source's transaction id.
  */
-txid: string, 
+txid: string,
 /**
  * The transaction's commit position (LSN for PostgreSQL, log id otherwise).
  */
-position: string, 
+position: string,
 /**
  * Commit time, RFC 3339 UTC with milliseconds.
  */
-committed_at: string, 
+committed_at: string,
 /**
  * Transaction context (actor, reason, endpoint, …).
  */
-context: Record<string, string>, 
+context: Record<string, string>,
 /**
  * Schema.
  */
-schema: string, 
+schema: string,
 /**
  * Table.
  */
-table: string, 
+table: string,
 /**
  * Operation.
  */
-op: Op, 
+op: Op,
 /**
  * The record key: `[column, value]` in key order (value null for SQL NULL).
  */
-key: Array<[string, string | null]>, 
+key: Array<[string, string | null]>,
 /**
  * Columns an update changed (empty for other operations).
  */
-changed: Array<string>, 
+changed: Array<string>,
 /**
  * A one-line summary (`st: S → X; wt_g: 100 → 120`), plain text.
  */
@@ -403,15 +403,15 @@ summary: string, };
 /**
  * The page that starts at a position of the filtered list (for a scrollbar dragged anywhere).
  */
-export type EventsAtRequest = { 
+export type EventsAtRequest = {
 /**
  * Which events.
  */
-filter?: EventFilter | null, 
+filter?: EventFilter | null,
 /**
  * 0-based index in the filtered list, oldest first.
  */
-index: number, 
+index: number,
 /**
  * At most this many (default 100, at most 1000).
  */
@@ -420,15 +420,15 @@ limit?: number | null, };
 /**
  * Export the filtered list.
  */
-export type ExportEventsRequest = { 
+export type ExportEventsRequest = {
 /**
  * Which events.
  */
-filter?: EventFilter | null, 
+filter?: EventFilter | null,
 /**
  * CSV or JSON Lines.
  */
-format: ExportFormat, 
+format: ExportFormat,
 /**
  * At most this many events (default and maximum 200,000), oldest first.
  */
@@ -442,19 +442,19 @@ export type ExportFormat = "csv" | "json";
 /**
  * Export a record's history.
  */
-export type ExportHistoryRequest = { 
+export type ExportHistoryRequest = {
 /**
  * Source name, when several sources have a table of that name.
  */
-source?: string | null, 
+source?: string | null,
 /**
  * Table as `name` or `schema.name`.
  */
-table: string, 
+table: string,
 /**
  * The key, as in `record_history`.
  */
-key: Array<string | number> | Record<string, string | number>, 
+key: Array<string | number> | Record<string, string | number>,
 /**
  * CSV (one row per changed column of each version) or JSON Lines (one version per line).
  */
@@ -463,23 +463,23 @@ format: ExportFormat, };
 /**
  * An export, ready to save as a file.
  */
-export type ExportText = { 
+export type ExportText = {
 /**
  * A file name to offer (`events.csv`, `shp-1007-history.jsonl`).
  */
-filename: string, 
+filename: string,
 /**
  * The MIME type (`text/csv; charset=utf-8`, `application/x-ndjson`).
  */
-content_type: string, 
+content_type: string,
 /**
  * The file's content.
  */
-text: string, 
+text: string,
 /**
  * Rows (events or changes) in it, header not counted.
  */
-rows: number, 
+rows: number,
 /**
  * The export stopped at its limit; more rows match.
  */
@@ -488,27 +488,27 @@ truncated: boolean, };
 /**
  * How one column differs between two states of a record.
  */
-export type FieldChangeInfo = { 
+export type FieldChangeInfo = {
 /**
  * Column name.
  */
-column: string, 
+column: string,
 /**
  * The column's type.
  */
-type: string, 
+type: string,
 /**
  * Old value (null: SQL NULL or absent).
  */
-old: string | null, 
+old: string | null,
 /**
  * New value.
  */
-new: string | null, 
+new: string | null,
 /**
  * The structured diff, ready to render (word spans, lines, JSON paths).
  */
-diff: ValueDiff, 
+diff: ValueDiff,
 /**
  * The old or new value was filled from an earlier version rather than sent.
  */
@@ -517,13 +517,13 @@ inferred: boolean, };
 /**
  * One structural change inside a JSON value ([`ValueDiff::Json`]).
  */
-export type JsonChange = { 
+export type JsonChange = {
 /**
  * JSON-pointer (RFC 6901) path of the changed node, e.g. `/items/2/qty`; `""` is the
  * whole document. Array indexes are those of the new version, except for `Removed`
  * elements, which carry their old index.
  */
-path: string, 
+path: string,
 /**
  * What happened at `path`.
  */
@@ -532,27 +532,27 @@ change: JsonChangeKind, };
 /**
  * What happened at one JSON path; serialized with a `"kind"` tag.
  */
-export type JsonChangeKind = { "kind": "added", 
+export type JsonChangeKind = { "kind": "added",
 /**
  * The added value.
  */
-new: JsonValue, } | { "kind": "removed", 
+new: JsonValue, } | { "kind": "removed",
 /**
  * The removed value.
  */
-old: JsonValue, } | { "kind": "changed", 
+old: JsonValue, } | { "kind": "changed",
 /**
  * The old value.
  */
-old: JsonValue, 
+old: JsonValue,
 /**
  * The new value.
  */
-new: JsonValue, } | { "kind": "moved", 
+new: JsonValue, } | { "kind": "moved",
 /**
  * The element's index in the old array.
  */
-from: number, 
+from: number,
 /**
  * The element's index in the new array.
  */
@@ -568,19 +568,19 @@ export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in
  * side of every `Changed` line (its `Equal` and `Delete` spans); the new value likewise with
  * `Insert`. Renderers strip the final `\n` for display.
  */
-export type LineChange = { "op": "equal", 
+export type LineChange = { "op": "equal",
 /**
  * The line, with its terminator.
  */
-text: string, } | { "op": "delete", 
+text: string, } | { "op": "delete",
 /**
  * The line, with its terminator.
  */
-text: string, } | { "op": "insert", 
+text: string, } | { "op": "insert",
 /**
  * The line, with its terminator.
  */
-text: string, } | { "op": "changed", 
+text: string, } | { "op": "changed",
 /**
  * Spans covering the old line (`Equal` + `Delete`) and the new line
  * (`Equal` + `Insert`), terminators included.
@@ -591,20 +591,20 @@ spans: Array<Span>, };
  * A page of the filtered list by keyset: the events after `after_id`, or before `before_id`,
  * or the first ones. Pages are always in id order (oldest first).
  */
-export type ListEventsRequest = { 
+export type ListEventsRequest = {
 /**
  * Which events.
  */
-filter?: EventFilter | null, 
+filter?: EventFilter | null,
 /**
  * Return the events right after this id.
  */
-after_id?: number | null, 
+after_id?: number | null,
 /**
  * Return the events right before this id (with `after_id`: between the two). Use a huge
  * number for the newest events.
  */
-before_id?: number | null, 
+before_id?: number | null,
 /**
  * At most this many (default 100, at most 1000).
  */
@@ -613,11 +613,11 @@ limit?: number | null, };
 /**
  * List the sources.
  */
-export type ListSourcesRequest = { 
+export type ListSourcesRequest = {
 /**
  * Ask PostgreSQL servers for their slots' health (default true; takes a moment per server).
  */
-slots?: boolean | null, 
+slots?: boolean | null,
 /**
  * Flag slots retaining more WAL than this many MiB (default 1024).
  */
@@ -626,7 +626,7 @@ warn_retained_mib?: number | null, };
 /**
  * List the captured tables.
  */
-export type ListTablesRequest = { 
+export type ListTablesRequest = {
 /**
  * Only this source's tables.
  */
@@ -640,11 +640,11 @@ export type LiveState = "idle" | "connecting" | "catching_up" | "live" | "reconn
 /**
  * Find the first event at or after a time (for "jump to time").
  */
-export type LocateTimeRequest = { 
+export type LocateTimeRequest = {
 /**
  * Which events.
  */
-filter?: EventFilter | null, 
+filter?: EventFilter | null,
 /**
  * The time, as a user types it (`2026-11-02 09:14`, RFC 3339, …).
  */
@@ -653,20 +653,20 @@ at: string, };
 /**
  * Where a time falls in the filtered list.
  */
-export type Located = { 
+export type Located = {
 /**
  * The first matching event committed at or after the time; null when there is none
  * (the time is after the last event).
  */
-id: number | null, 
+id: number | null,
 /**
  * Its index in the filtered list (the list's length when `id` is null).
  */
-index: number, 
+index: number,
 /**
  * Its commit time.
  */
-committed_at: string | null, 
+committed_at: string | null,
 /**
  * Number of events the filter matches.
  */
@@ -680,43 +680,43 @@ export type Op = "insert" | "update" | "delete" | "truncate";
 /**
  * Exactly what adding a PostgreSQL source will create on the server.
  */
-export type PgPlanInfo = { 
+export type PgPlanInfo = {
 /**
  * The source name.
  */
-name: string, 
+name: string,
 /**
  * The URL without password.
  */
-url: string, 
+url: string,
 /**
  * The logical replication slot to create.
  */
-slot: string, 
+slot: string,
 /**
  * The publication for fully captured tables.
  */
-publication: string, 
+publication: string,
 /**
  * The inserts-only publication for tables without a replica identity, if any.
  */
-insert_only_publication: string | null, 
+insert_only_publication: string | null,
 /**
  * Tables captured fully.
  */
-tables: Array<PgTable>, 
+tables: Array<PgTable>,
 /**
  * Tables captured for inserts only.
  */
-insert_only_tables: Array<PgTable>, 
+insert_only_tables: Array<PgTable>,
 /**
  * What the user should know (partial images, inserts-only tables).
  */
-warnings: Array<string>, 
+warnings: Array<string>,
 /**
  * The SQL that will run, in order.
  */
-statements: Array<string>, 
+statements: Array<string>,
 /**
  * A baseline of every current row will be recorded.
  */
@@ -725,27 +725,27 @@ snapshot: boolean, };
 /**
  * A PostgreSQL source to plan (or, with the plan's statements, to create).
  */
-export type PgSourceRequest = { 
+export type PgSourceRequest = {
 /**
  * Name for the source (letters, digits, `-`, `_`, `.`; names the slot `rowtrail_<name>`).
  */
-name: string, 
+name: string,
 /**
  * `postgres://user@host:port/db?sslmode=…`.
  */
-url: string, 
+url: string,
 /**
  * The password (used now and for watching during this session; never stored).
  */
-password?: string | null, 
+password?: string | null,
 /**
  * Only these tables (`name` or `schema.name`); default every table.
  */
-tables?: Array<string> | null, 
+tables?: Array<string> | null,
 /**
  * Only the tables of this schema.
  */
-schema?: string | null, 
+schema?: string | null,
 /**
  * Also record every current row once, as a baseline version.
  */
@@ -754,36 +754,36 @@ snapshot?: boolean | null, };
 /**
  * A table on the server, for the table picker.
  */
-export type PgTable = { 
+export type PgTable = {
 /**
  * Schema.
  */
-schema: string, 
+schema: string,
 /**
  * Name.
  */
-name: string, 
+name: string,
 /**
  * `schema.name`.
  */
-qualified: string, 
+qualified: string,
 /**
  * `default`, `full`, `index` or `nothing`.
  */
-replica_identity: string, 
+replica_identity: string,
 /**
  * The table has a primary key.
  */
-has_primary_key: boolean, 
+has_primary_key: boolean,
 /**
  * The connected role may publish it (owns it or is superuser).
  */
-can_publish: boolean, 
+can_publish: boolean,
 /**
  * Updates and deletes can be captured. Without a replica identity the table is captured
  * for inserts only: publishing its updates would make every UPDATE/DELETE on it fail.
  */
-has_replica_identity: boolean, 
+has_replica_identity: boolean,
 /**
  * What the picker should say about it, if anything.
  */
@@ -792,11 +792,11 @@ note: string | null, };
 /**
  * Something the server lacks, with what fixes it.
  */
-export type Prerequisite = { 
+export type Prerequisite = {
 /**
  * What is missing.
  */
-problem: string, 
+problem: string,
 /**
  * What to run or change.
  */
@@ -805,35 +805,35 @@ fix: string, };
 /**
  * A record's whole history.
  */
-export type RecordHistory = { 
+export type RecordHistory = {
 /**
  * Source name.
  */
-source: string, 
+source: string,
 /**
  * Schema.
  */
-schema: string, 
+schema: string,
 /**
  * Table.
  */
-table: string, 
+table: string,
 /**
  * `schema.table`.
  */
-qualified: string, 
+qualified: string,
 /**
  * The key: `[column, value]` in key order.
  */
-key: Array<[string, string]>, 
+key: Array<[string, string]>,
 /**
  * The key column names, in key order.
  */
-key_columns: Array<string>, 
+key_columns: Array<string>,
 /**
  * The table's newest columns with their types.
  */
-columns: Array<ColumnInfo>, 
+columns: Array<ColumnInfo>,
 /**
  * Versions, oldest first.
  */
@@ -842,15 +842,15 @@ versions: Array<VersionInfo>, };
 /**
  * Which record: a table and its key.
  */
-export type RecordRequest = { 
+export type RecordRequest = {
 /**
  * Source name, when several sources have a table of that name.
  */
-source?: string | null, 
+source?: string | null,
 /**
  * Table as `name` or `schema.name`.
  */
-table: string, 
+table: string,
 /**
  * The key: values in key-column order (`["5001"]`, `[5001, 2]`) or by column
  * (`{"shp_id": "5001", "ln_no": "2"}`). Numbers are read as their decimal text.
@@ -860,16 +860,16 @@ key: Array<string | number> | Record<string, string | number>, };
 /**
  * Remove a source and its captured events.
  */
-export type RemoveSourceRequest = { 
+export type RemoveSourceRequest = {
 /**
  * The source.
  */
-name: string, 
+name: string,
 /**
  * Also drop what Rowtrail created upstream: the slot and publications (PostgreSQL; frees
  * the WAL the slot retains) or the triggers and log table (SQLite).
  */
-drop_upstream?: boolean | null, 
+drop_upstream?: boolean | null,
 /**
  * PostgreSQL password for dropping the slot (otherwise the session's or the environment's).
  */
@@ -879,79 +879,79 @@ password?: string | null, };
  * Something that happened in the background, pushed to every subscriber (server-sent events
  * over HTTP, a channel in the desktop app). Serialized with a `type` tag.
  */
-export type ServerEvent = { "type": "progress", 
+export type ServerEvent = { "type": "progress",
 /**
  * The task.
  */
-task_id: number, 
+task_id: number,
 /**
  * The source.
  */
-source: string, 
+source: string,
 /**
  * What it is doing.
  */
-state: LiveState, 
+state: LiveState,
 /**
  * Events stored by this run.
  */
-events: number, 
+events: number,
 /**
  * Transactions stored by this run.
  */
-transactions: number, 
+transactions: number,
 /**
  * Last durable position (empty before the first commit).
  */
-position: string, 
+position: string,
 /**
  * Bytes (PostgreSQL WAL) or rows (log tables) still to read, when known.
  */
-behind: number | null, 
+behind: number | null,
 /**
  * Events stored per second over the last few seconds.
  */
-events_per_sec: number, 
+events_per_sec: number,
 /**
  * A note for the user (a warning, the reason for reconnecting).
  */
-message: string | null, } | { "type": "events_added", 
+message: string | null, } | { "type": "events_added",
 /**
  * The source.
  */
-source: string, 
+source: string,
 /**
  * The newest event id of that source now.
  */
-last_event_id: number, } | { "type": "source_state", 
+last_event_id: number, } | { "type": "source_state",
 /**
  * The source.
  */
-source: string, 
+source: string,
 /**
  * The new state.
  */
-state: LiveState, 
+state: LiveState,
 /**
  * Why, for errors and reconnects.
  */
-message: string | null, } | { "type": "task_finished", 
+message: string | null, } | { "type": "task_finished",
 /**
  * The task.
  */
-task_id: number, 
+task_id: number,
 /**
  * The source.
  */
-source: string, 
+source: string,
 /**
  * Sync or watch.
  */
-kind: TaskKind, 
+kind: TaskKind,
 /**
  * Why it failed, if it did.
  */
-error: ApiError | null, } | { "type": "sources_changed", } | { "type": "lagged", 
+error: ApiError | null, } | { "type": "sources_changed", } | { "type": "lagged",
 /**
  * How many events were dropped.
  */
@@ -960,24 +960,24 @@ missed: number, };
 /**
  * A PostgreSQL source's slot, and the other Rowtrail slots on its server.
  */
-export type SlotHealth = { 
+export type SlotHealth = {
 /**
  * This source's slot name.
  */
-slot: string, 
+slot: string,
 /**
  * Its state; null when the server has no such slot (dropped: history after the cache's
  * position is lost) or could not be asked.
  */
-own: SlotInfo | null, 
+own: SlotInfo | null,
 /**
  * Other `rowtrail_%` slots on the same server (other caches, leftovers to drop).
  */
-others: Array<SlotInfo>, 
+others: Array<SlotInfo>,
 /**
  * Why the server could not be asked, if it could not.
  */
-error: string | null, 
+error: string | null,
 /**
  * The retained-WAL threshold used for `warn`, in bytes.
  */
@@ -986,36 +986,36 @@ warn_threshold_bytes: number, };
 /**
  * One `rowtrail_%` replication slot on a server.
  */
-export type SlotInfo = { 
+export type SlotInfo = {
 /**
  * Slot name.
  */
-slot: string, 
+slot: string,
 /**
  * A client is streaming from it now.
  */
-active: boolean, 
+active: boolean,
 /**
  * `reserved`, `extended`, `unreserved` or `lost` (PostgreSQL 13+).
  */
-wal_status: string | null, 
+wal_status: string | null,
 /**
  * Bytes of WAL the server keeps for this slot.
  */
-retained_bytes: number | null, 
+retained_bytes: number | null,
 /**
  * Bytes between the server's WAL position and what the slot confirmed.
  */
-lag_bytes: number | null, 
+lag_bytes: number | null,
 /**
  * The slot's confirmed position.
  */
-confirmed_flush: string | null, 
+confirmed_flush: string | null,
 /**
  * The server invalidated the slot: history after its position is lost; remove and add
  * the source again.
  */
-lost: boolean, 
+lost: boolean,
 /**
  * Retained WAL is above the warning threshold (or the slot is lost).
  */
@@ -1024,19 +1024,19 @@ warn: boolean, };
 /**
  * A source was added (and is being watched).
  */
-export type SourceAdded = { 
+export type SourceAdded = {
 /**
  * The new source.
  */
-source: SourceInfo, 
+source: SourceInfo,
 /**
  * The watch task started for it.
  */
-task: TaskStarted | null, 
+task: TaskStarted | null,
 /**
  * The tables captured.
  */
-tables: Array<string>, 
+tables: Array<string>,
 /**
  * What the user should know (inserts-only tables, tables keyed by rowid, …).
  */
@@ -1045,51 +1045,51 @@ warnings: Array<string>, };
 /**
  * One configured source and what it is doing.
  */
-export type SourceInfo = { 
+export type SourceInfo = {
 /**
  * The source's name.
  */
-name: string, 
+name: string,
 /**
  * `postgres` or `sqlite`.
  */
-kind: string, 
+kind: string,
 /**
  * The URL without password, or the database file.
  */
-target: string, 
+target: string,
 /**
  * Where the source resumes (LSN or log id); null before the first capture.
  */
-position: string | null, 
+position: string | null,
 /**
  * Paused by the user (not watched, not resumed on start).
  */
-paused: boolean, 
+paused: boolean,
 /**
  * What it is doing now.
  */
-state: LiveState, 
+state: LiveState,
 /**
  * Why it failed or reconnects, or the latest warning.
  */
-message: string | null, 
+message: string | null,
 /**
  * Events stored from this source.
  */
-events_stored: number, 
+events_stored: number,
 /**
  * Events stored per second over the last few seconds, while a task runs.
  */
-events_per_sec: number | null, 
+events_per_sec: number | null,
 /**
  * Bytes (PostgreSQL WAL) or rows still to read, when known.
  */
-behind: number | null, 
+behind: number | null,
 /**
  * The running sync or watch task.
  */
-task: TaskRef | null, 
+task: TaskRef | null,
 /**
  * PostgreSQL only, when asked for: the slot's lag and retained WAL.
  */
@@ -1098,7 +1098,7 @@ slot: SlotHealth | null, };
 /**
  * The sources, by name.
  */
-export type SourceList = { 
+export type SourceList = {
 /**
  * Every configured source.
  */
@@ -1107,11 +1107,11 @@ sources: Array<SourceInfo>, };
 /**
  * A source was removed.
  */
-export type SourceRemoved = { 
+export type SourceRemoved = {
 /**
  * The source.
  */
-name: string, 
+name: string,
 /**
  * Its upstream objects were dropped too.
  */
@@ -1120,11 +1120,11 @@ dropped_upstream: boolean, };
 /**
  * Names one source.
  */
-export type SourceRequest = { 
+export type SourceRequest = {
 /**
  * The source.
  */
-name: string, 
+name: string,
 /**
  * PostgreSQL password for this session (otherwise the session's or the environment's).
  */
@@ -1134,11 +1134,11 @@ password?: string | null, };
  * A run of text with one [`SpanOp`]; a word diff is a list of these, so a UI can render
  * deletions and insertions inline without re-diffing.
  */
-export type Span = { 
+export type Span = {
 /**
  * Whether the text is common, deleted or inserted.
  */
-op: SpanOp, 
+op: SpanOp,
 /**
  * The text exactly as in the value (whitespace included).
  */
@@ -1152,7 +1152,7 @@ export type SpanOp = "equal" | "delete" | "insert";
 /**
  * The captured tables.
  */
-export type TableList = { 
+export type TableList = {
 /**
  * Tables by source, schema and name.
  */
@@ -1161,11 +1161,11 @@ tables: Array<CapturedTable>, };
 /**
  * A task was stopped; what it read is kept.
  */
-export type TaskCancelled = { 
+export type TaskCancelled = {
 /**
  * The task's id.
  */
-task_id: number, 
+task_id: number,
 /**
  * Its source.
  */
@@ -1179,11 +1179,11 @@ export type TaskKind = "sync" | "watch";
 /**
  * A running task, as the source list shows it.
  */
-export type TaskRef = { 
+export type TaskRef = {
 /**
  * The task's id.
  */
-task_id: number, 
+task_id: number,
 /**
  * Sync or watch.
  */
@@ -1192,19 +1192,19 @@ kind: TaskKind, };
 /**
  * A task was started (or one was already running for the source).
  */
-export type TaskStarted = { 
+export type TaskStarted = {
 /**
  * The task's id (see [`ServerEvent::TaskFinished`], `cancel_task`).
  */
-task_id: number, 
+task_id: number,
 /**
  * The source.
  */
-source: string, 
+source: string,
 /**
  * Sync or watch.
  */
-kind: TaskKind, 
+kind: TaskKind,
 /**
  * False when a task that does the job was already running; its id is returned.
  */
@@ -1213,11 +1213,11 @@ started: boolean, };
 /**
  * Try a PostgreSQL URL before adding it as a source. Creates nothing.
  */
-export type TestConnectionRequest = { 
+export type TestConnectionRequest = {
 /**
  * `postgres://user@host:port/db?sslmode=…` (a password in it is used, never stored).
  */
-url: string, 
+url: string,
 /**
  * The password (otherwise the URL's, or ROWTRAIL_PG_PASSWORD / PGPASSWORD).
  */
@@ -1226,43 +1226,43 @@ password?: string | null, };
 /**
  * Everything in one transaction.
  */
-export type TransactionDetail = { 
+export type TransactionDetail = {
 /**
  * Cache row of the transaction.
  */
-txn_row: number, 
+txn_row: number,
 /**
  * Source name.
  */
-source: string, 
+source: string,
 /**
  * The source's transaction id.
  */
-txid: string, 
+txid: string,
 /**
  * Commit position.
  */
-position: string, 
+position: string,
 /**
  * Commit time, RFC 3339.
  */
-committed_at: string, 
+committed_at: string,
 /**
  * Context (actor, reason, endpoint, …).
  */
-context: Record<string, string>, 
+context: Record<string, string>,
 /**
  * Number of events in the transaction.
  */
-event_count: number, 
+event_count: number,
 /**
  * Events per table and operation.
  */
-counts: Array<TxnCount>, 
+counts: Array<TxnCount>,
 /**
  * The events, in commit order (at most `limit`).
  */
-events: Array<EventDetail>, 
+events: Array<EventDetail>,
 /**
  * More events exist than were returned.
  */
@@ -1271,19 +1271,19 @@ truncated: boolean, };
 /**
  * One transaction: by its cache row (`txn_row` of any event row), or by the source's txid.
  */
-export type TransactionRequest = { 
+export type TransactionRequest = {
 /**
  * Source name (needed with `txid` when several sources use the same id).
  */
-source?: string | null, 
+source?: string | null,
 /**
  * The source's transaction id.
  */
-txid?: string | null, 
+txid?: string | null,
 /**
  * The transaction's cache row (exact; from an event row's `txn_row`).
  */
-txn_row?: number | null, 
+txn_row?: number | null,
 /**
  * Return at most this many of its events (default and maximum 5000); counts cover all.
  */
@@ -1292,19 +1292,19 @@ limit?: number | null, };
 /**
  * How many events of one table and operation a transaction holds.
  */
-export type TxnCount = { 
+export type TxnCount = {
 /**
  * Schema.
  */
-schema: string, 
+schema: string,
 /**
  * Table.
  */
-table: string, 
+table: string,
 /**
  * Operation.
  */
-op: Op, 
+op: Op,
 /**
  * Number of events.
  */
@@ -1313,15 +1313,15 @@ count: number, };
 /**
  * A column equal in both versions.
  */
-export type UnchangedField = { 
+export type UnchangedField = {
 /**
  * Column name.
  */
-column: string, 
+column: string,
 /**
  * Its type.
  */
-type: string, 
+type: string,
 /**
  * The value in both versions (null: SQL NULL).
  */
@@ -1333,31 +1333,31 @@ value: string | null, };
  * Serialized with a `"kind"` tag (`{"kind": "replaced", "old": …, "new": …}`) so that the
  * web UI can switch on it; the CLI renders it with [`render_plain`].
  */
-export type ValueDiff = { "kind": "unchanged" } | { "kind": "set", 
+export type ValueDiff = { "kind": "unchanged" } | { "kind": "set",
 /**
  * The new value, in the database's text form.
  */
-new: string, } | { "kind": "cleared", 
+new: string, } | { "kind": "cleared",
 /**
  * The old value, in the database's text form.
  */
-old: string, } | { "kind": "replaced", 
+old: string, } | { "kind": "replaced",
 /**
  * The old value, in the database's text form.
  */
-old: string, 
+old: string,
 /**
  * The new value, in the database's text form.
  */
-new: string, } | { "kind": "text", 
+new: string, } | { "kind": "text",
 /**
  * The spans in reading order; within a change, deletions come before insertions.
  */
-spans: Array<Span>, } | { "kind": "lines", 
+spans: Array<Span>, } | { "kind": "lines",
 /**
  * The lines in reading order; see [`LineChange`] for how they rebuild both values.
  */
-lines: Array<LineChange>, } | { "kind": "json", 
+lines: Array<LineChange>, } | { "kind": "json",
 /**
  * The individual changes, in document order.
  */
@@ -1366,23 +1366,23 @@ changes: Array<JsonChange>, };
 /**
  * One version of a record: the state after one event.
  */
-export type VersionInfo = { 
+export type VersionInfo = {
 /**
  * 1-based version number, oldest first.
  */
-number: number, 
+number: number,
 /**
  * The event that made it (time, operation, transaction, context, …).
  */
-event: EventSummary, 
+event: EventSummary,
 /**
  * What the event changed, changed columns in table order.
  */
-changes: Array<FieldChangeInfo>, 
+changes: Array<FieldChangeInfo>,
 /**
  * Number of columns it left unchanged.
  */
-unchanged: number, 
+unchanged: number,
 /**
  * Columns whose values were filled from an earlier version rather than sent.
  */
@@ -1391,35 +1391,35 @@ inferred: Array<string>, };
 /**
  * Where the workspace lives and how much it holds.
  */
-export type WorkspaceInfo = { 
+export type WorkspaceInfo = {
 /**
  * The workspace directory.
  */
-data_dir: string, 
+data_dir: string,
 /**
  * The cache file.
  */
-cache_path: string, 
+cache_path: string,
 /**
  * Events stored.
  */
-event_count: number, 
+event_count: number,
 /**
  * Transactions stored.
  */
-transaction_count: number, 
+transaction_count: number,
 /**
  * Configured sources.
  */
-source_count: number, 
+source_count: number,
 /**
  * Tables with captured events.
  */
-table_count: number, 
+table_count: number,
 /**
  * The cache's schema version.
  */
-schema_version: number, 
+schema_version: number,
 /**
  * Rowtrail's version.
  */

@@ -4,7 +4,7 @@ import { columnLabel, type ColumnRef } from "../lib/labels";
 export function ColumnName(props: ColumnRef & { type?: string; showType?: boolean }) {
   const l = () => columnLabel(props);
   const title = () =>
-    [l().label !== l().raw ? `column ${l().raw}` : `column ${l().raw}`, props.type ? `type ${props.type}` : "", l().description ?? ""]
+    [`column ${l().raw}`, props.type ? `type ${props.type}` : "", l().description ?? ""]
       .filter(Boolean)
       .join("\n");
   return (
