@@ -93,6 +93,13 @@ describe("browser transport", () => {
     expect(takeToken(again)).toBe("s3cr/t");
   });
 
+  it("also takes a token from the query and keeps the rest of the address", () => {
+    const { e, replaced } = env("#/sources", vi.fn());
+    e.location = { hash: "#/sources", pathname: "/app", search: "?token=q1&mock" };
+    expect(takeToken(e)).toBe("q1");
+    expect(replaced).toEqual(["/app?mock=#/sources"]);
+  });
+
   it("POSTs JSON with the bearer token and returns the body", async () => {
     const fetchMock = vi.fn(async (_url: RequestInfo | URL, _init?: RequestInit) => new Response(JSON.stringify({ count: 3, max_id: 9 }), { status: 200 }));
     const { e, sources } = env("#token=abc", fetchMock as unknown as typeof fetch);

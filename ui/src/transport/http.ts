@@ -19,14 +19,18 @@ export interface HttpEnv {
 export function takeToken(env: Pick<HttpEnv, "location" | "history" | "storage">): string | null {
   const hash = env.location.hash.replace(/^#/, "");
   const m = /(?:^|[&?])token=([^&]*)/.exec(hash);
-  if (m) {
-    const token = decodeURIComponent(m[1] ?? "");
+  // Also accept `?token=…` in the query, in case an address is written that way.
+  const q = new URLSearchParams(env.location.search);
+  const fromQuery = q.get("token");
+  if (m || fromQuery !== null) {
+    const token = m ? decodeURIComponent(m[1] ?? "") : (fromQuery ?? "");
     env.storage.setItem(TOKEN_KEY, token);
-    // Keep any route that followed the token (`#token=abc&/changes` is not expected, but a
-    // route before it is): drop only the token parameter.
-    let rest = hash.replace(m[0], "").replace(/^[&?]/, "");
+    // Keep a route that came with the token; drop only the token itself.
+    let rest = m ? hash.replace(m[0], "").replace(/^[&?]/, "") : hash;
     if (rest && !rest.startsWith("/")) rest = "";
-    env.history.replaceState(env.history.state, "", env.location.pathname + env.location.search + (rest ? "#" + rest : "#/"));
+    q.delete("token");
+    const search = q.toString() ? "?" + q.toString() : "";
+    env.history.replaceState(env.history.state, "", env.location.pathname + search + (rest ? "#" + rest : "#/"));
     return token;
   }
   return env.storage.getItem(TOKEN_KEY);
