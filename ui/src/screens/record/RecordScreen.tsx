@@ -187,7 +187,11 @@ export function RecordScreen() {
           }
           unchangedCount={p.v.unchanged}
           layout={layout()}
-          emptyText={e().op === "delete" ? "The record was deleted." : "No field changed (the row was rewritten with the same values)."}
+          emptyText={
+            e().op === "delete"
+              ? "The record was deleted."
+              : "No change to show: the row was rewritten with the same values, or the source did not send the old values (a REPLICA IDENTITY DEFAULT table whose earlier versions Rowtrail has not seen)."
+          }
         />
       </div>
     );
