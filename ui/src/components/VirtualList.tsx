@@ -72,6 +72,12 @@ export function VirtualList(props: VirtualListProps) {
     props.onRange(items[0]!.index, items[items.length - 1]!.index);
   });
 
+  /** Where the first rendered row goes inside the spacer. */
+  const windowTop = () => {
+    const items = virtualizer.getVirtualItems();
+    return items.length ? rowTop(items[0]!.start, scrollTop(), geo()) : 0;
+  };
+
   const api: VirtualListApi = {
     scrollToIndex(index, align = "auto") {
       if (props.count <= 0 || !el) return;
@@ -100,17 +106,17 @@ export function VirtualList(props: VirtualListProps) {
       tabIndex={0}
     >
       <div class="vlist-spacer" style={{ height: geo().virtualHeight + "px" }}>
-        <For each={virtualizer.getVirtualItems()}>
-          {(item) => (
-            <div
-              class="vlist-row"
-              data-index={item.index}
-              style={{ transform: `translateY(${rowTop(item.start, scrollTop(), geo())}px)`, height: props.rowHeight + "px" }}
-            >
-              {props.renderRow(item.index)}
-            </div>
-          )}
-        </For>
+        {/* The visible rows flow in one window moved by a single transform, so scrolling a
+            scaled list rewrites one style per frame, not one per row. */}
+        <div class="vlist-window" style={{ transform: `translateY(${windowTop()}px)` }}>
+          <For each={virtualizer.getVirtualItems()}>
+            {(item) => (
+              <div class="vlist-row" data-index={item.index} style={{ height: props.rowHeight + "px" }}>
+                {props.renderRow(item.index)}
+              </div>
+            )}
+          </For>
+        </div>
       </div>
     </div>
   );
