@@ -6,10 +6,17 @@
 #   make run     build and start the demo (rowtrail demo)
 #   make bench   run the benchmarks (tests/bench/run.sh), when there are any
 #   make clean   remove build output
+#
+# The desktop app (src-tauri: Tauri 2 over WebKitGTK) is left out of `build` and of `test`'s
+# cargo runs, which stay quick; these build it, bundle it and smoke-test it:
+#   make desktop       build the UI it embeds (ui/dist), then the app: target/debug/rowtrail-desktop
+#   make desktop-run   build it and open the window (the last workspace; the demo the first time)
+#   make desktop-deb   the .deb bundle, with the Tauri CLI (release build: minutes on two cores)
+#   make test-desktop  its tests and the smoke test: the app under Xvfb via tauri-driver
 
 CARGO ?= cargo
 
-.PHONY: all setup build test run bench clean
+.PHONY: all setup build test run bench clean desktop-ui desktop desktop-run desktop-deb test-desktop
 
 all: build
 
@@ -17,13 +24,13 @@ setup:
 	.ci/install-deps
 
 build:
-	$(CARGO) build --workspace
+	$(CARGO) build --workspace --exclude rowtrail-desktop
 
 # The tests start their own PostgreSQL (wal_level=logical) via tests/pg-cluster.sh, which
 # exports ROWTRAIL_TEST_PG_URL and removes the cluster afterwards; the machine's server is not used.
 test: setup
-	$(CARGO) build --workspace --all-targets
-	tests/pg-cluster.sh run $(CARGO) test --workspace
+	$(CARGO) build --workspace --exclude rowtrail-desktop --all-targets
+	tests/pg-cluster.sh run $(CARGO) test --workspace --exclude rowtrail-desktop
 
 run: setup
 	$(CARGO) run -p rowtrail-cli --release -- demo
@@ -35,3 +42,19 @@ bench:
 
 clean:
 	$(CARGO) clean
+
+desktop-ui:
+	cd ui && npm ci --no-audit --no-fund && npm run build
+
+desktop: setup desktop-ui
+	$(CARGO) build -p rowtrail-desktop
+
+desktop-run: desktop
+	target/debug/rowtrail-desktop
+
+desktop-deb: setup
+	cd src-tauri && npm ci --no-audit --no-fund && npx tauri build --bundles deb
+
+test-desktop: desktop
+	src-tauri/scripts/install-tauri-driver.sh
+	$(CARGO) test -p rowtrail-desktop -- --include-ignored
