@@ -21,6 +21,7 @@ function DebouncedInput(props: {
   let t: ReturnType<typeof setTimeout> | undefined;
   const commit = (x: string) => {
     clearTimeout(t);
+    if (props.minLength && x.length > 0 && x.length < props.minLength) return;
     if (x !== props.value) props.onCommit(x);
   };
   onCleanup(() => clearTimeout(t));
@@ -38,7 +39,6 @@ function DebouncedInput(props: {
         const x = e.currentTarget.value;
         setV(x);
         clearTimeout(t);
-        if (props.minLength && x.length > 0 && x.length < props.minLength) return;
         t = setTimeout(() => commit(x), 350);
       }}
       onKeyDown={(e) => {
