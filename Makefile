@@ -52,7 +52,7 @@ desktop: setup desktop-ui
 desktop-run: desktop
 	target/debug/rowtrail-desktop
 
-desktop-deb: setup
+desktop-deb: setup desktop-ui
 	cd src-tauri && npm ci --no-audit --no-fund && npx tauri build --bundles deb
 
 test-desktop: desktop

@@ -252,6 +252,16 @@ async fn launch(driver_port: u16, app: &Path, out: &Path, tag: &str, explore: Op
         assert_eq!(stream, json!("open"), "the page's event stream is not open");
         timing["stream_state"] = stream;
 
+        // The strict CSP is in force: an inline script added to the page does not run.
+        let inline_ran = d
+            .script(
+                "window.__rtInline = false; const s = document.createElement('script'); \
+                 s.textContent = 'window.__rtInline = true'; document.head.appendChild(s); s.remove(); \
+                 return window.__rtInline",
+            )
+            .await;
+        assert_eq!(inline_ran, json!(false), "an inline script ran: the CSP is not applied");
+
         // Back to the list (a same-document navigation, which must not cut the event
         // stream), then a change in the demo database: the watching source captures it, the
         // engine announces it on the channel, and the list's count goes up.
