@@ -17,11 +17,7 @@ function read(): ThemeChoice {
 const [theme, setThemeSignal] = createSignal<ThemeChoice>("system");
 export { theme };
 
-export function applyTheme(t: ThemeChoice): void {
-  setThemeSignal(t);
-  const root = document.documentElement;
-  if (t === "system") root.removeAttribute("data-theme");
-  else root.setAttribute("data-theme", t);
+function persist(t: ThemeChoice): void {
   try {
     if (t === "system") localStorage.removeItem(KEY);
     else localStorage.setItem(KEY, t);
@@ -30,14 +26,25 @@ export function applyTheme(t: ThemeChoice): void {
   }
 }
 
+export function applyTheme(t: ThemeChoice): void {
+  setThemeSignal(t);
+  const root = document.documentElement;
+  if (t === "system") root.removeAttribute("data-theme");
+  else root.setAttribute("data-theme", t);
+  persist(t);
+}
+
 export function initTheme(): void {
   const attr = document.documentElement.getAttribute("data-theme");
   applyTheme(attr === "light" || attr === "dark" ? attr : read());
-  // The shell may set the attribute directly: keep the signal in step.
+  // The shell's View menu sets the attribute directly: follow it, and remember it as if chosen here.
   new MutationObserver(() => {
     const a = document.documentElement.getAttribute("data-theme");
     const t: ThemeChoice = a === "light" || a === "dark" ? a : "system";
-    if (t !== theme()) setThemeSignal(t);
+    if (t !== theme()) {
+      setThemeSignal(t);
+      persist(t);
+    }
   }).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
 }
 
