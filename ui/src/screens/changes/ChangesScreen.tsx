@@ -7,7 +7,7 @@ import { to, type Query } from "../../router";
 import { listKeyAction } from "../../lib/keys";
 import { formatCount, localInputToIso } from "../../lib/format";
 import { VirtualList, type VirtualListApi } from "../../components/VirtualList";
-import { EventRow, recordLink, ROW_HEIGHT } from "../../components/EventRow";
+import { EventRow, recordLink, ROW_HEIGHT, txnLink } from "../../components/EventRow";
 import { Filters } from "../../components/Filters";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { EmptyState } from "../../components/EmptyState";
@@ -128,7 +128,8 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
     router.navigate(to.changes(q), { replace: true });
   };
 
-  const open = (e: EventSummary) => router.navigate(recordLink(e));
+  // A truncate concerns no one record: it opens its transaction.
+  const open = (e: EventSummary) => router.navigate(e.op === "truncate" || e.key.length === 0 ? txnLink(e) : recordLink(e));
 
   const move = (i: number) => {
     setSelected(i);

@@ -23,9 +23,11 @@ function EventCard(props: { d: EventDetail; layout: DiffLayout }) {
     <div class="card" data-testid="txn-event" data-id={e().id} data-op={e().op}>
       <div class="card-head">
         <OpLabel op={e().op} />
-        <a href={recordLink(e())} class="mono" data-testid="txn-event-record" title="Open this record's history">
-          {e().schema}.{e().table} {formatKey(e().key)}
-        </a>
+        <Show when={e().key.length} fallback={<span class="mono">{e().schema}.{e().table}</span>}>
+          <a href={recordLink(e())} class="mono" data-testid="txn-event-record" title="Open this record's history">
+            {e().schema}.{e().table} {formatKey(e().key)}
+          </a>
+        </Show>
         <Show when={props.d.inferred.length}>
           <InferredBadge />
         </Show>
