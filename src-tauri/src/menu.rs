@@ -31,7 +31,7 @@ pub struct ThemeItems(Vec<(&'static str, CheckMenuItem<Wry>)>);
 pub fn build(app: &AppHandle) -> tauri::Result<(Menu<Wry>, ThemeItems)> {
     let file = SubmenuBuilder::new(app, "File")
         .item(
-            &MenuItemBuilder::with_id(ADD_SOURCE, "Add Source…")
+            &MenuItemBuilder::with_id(ADD_SOURCE, "Add source…")
                 .accelerator("CmdOrCtrl+N")
                 .build(app)?,
         )
