@@ -53,7 +53,7 @@ export function App() {
           </nav>
           <div class="topbar-right">
             <span data-testid="stream-state" data-state={stream()} title="Live updates from the backend">
-              {stream() === "open" ? "" : stream() === "connecting" ? "Connecting…" : "Live updates stopped — reload to reconnect"}
+              {stream() === "open" ? "" : stream() === "connecting" ? "Connecting…" : "Live updates stopped — reload the page to reconnect"}
             </span>
             <button class="ghost small" onClick={cycleTheme} data-testid="theme-toggle" title="Theme: follows the system, or forced light/dark">
               {theme() === "system" ? "◐ System" : theme() === "light" ? "☀ Light" : "☾ Dark"}

@@ -1,10 +1,8 @@
 import { Show } from "solid-js";
 import { ApiError } from "../transport/errors";
 
-/** Hints on how to fix errors, by code; the backend's message says what failed. */
+/** Hints on how to fix errors, by code, where the message itself does not say (it usually does). */
 const FIXES: Record<string, string> = {
-  network: "Check that `rowtrail serve` (or the desktop app) is still running, then retry.",
-  unauthorized: "Reopen the address printed by `rowtrail serve`, with its #token=… part.",
   events_lost: "The source can no longer deliver the missing changes: remove the source and add it again to start a fresh history.",
   internal: "This is a fault in Rowtrail. Retry; if it persists, run the same action with the `rowtrail` command line to see details.",
 };
