@@ -13,7 +13,7 @@ use crate::source::postgres::conn::PgConnInfo;
 use crate::source::postgres::snapshot;
 use crate::source::postgres::{PgSource, PgSourceConfig};
 use crate::source::sqlite::{self, SqliteSource};
-use crate::source::{RunOptions, Source, SourceError};
+use crate::source::{Progress, RunOptions, RunUntil, Source, SourceError, SourceState};
 
 fn config_err(name: &str, message: impl Into<String>) -> SourceError {
     SourceError::Config {
@@ -41,7 +41,32 @@ pub async fn run_source(
         }
         "sqlite" => {
             let path = sqlite_path(&rec)?;
-            SqliteSource::new(name, &path).run(&mut writer, opts).await
+            let mut source = SqliteSource::new(name, &path);
+            // A following run outlives passing trouble (the application holding a write lock
+            // for long, the file being replaced): wait and go on from the durable position.
+            let mut delay = std::time::Duration::from_millis(500);
+            loop {
+                match source.run(&mut writer, opts).await {
+                    Err(e) if e.is_transient() && opts.until == RunUntil::Cancelled && !opts.cancel.is_cancelled() => {
+                        let d = writer.durable();
+                        opts.report(Progress {
+                            source: name.to_string(),
+                            state: SourceState::Reconnecting,
+                            events: d.events,
+                            transactions: d.transactions,
+                            position: d.position,
+                            behind: None,
+                            message: Some(format!("{e}; retrying in {:.1}s", delay.as_secs_f64())),
+                        });
+                        tokio::select! {
+                            _ = opts.cancel.cancelled() => break Ok(()),
+                            _ = tokio::time::sleep(delay) => {}
+                        }
+                        delay = (delay * 2).min(std::time::Duration::from_secs(30));
+                    }
+                    other => break other,
+                }
+            }
         }
         other => Err(config_err(name, format!("unknown source kind {other:?}"))),
     };
