@@ -61,7 +61,7 @@ const ABSENT_MARK: &str = "(absent)";
 ///
 /// Serialized with a `"kind"` tag (`{"kind": "replaced", "old": …, "new": …}`) so that the
 /// web UI can switch on it; the CLI renders it with [`render_plain`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ValueDiff {
     /// Both versions are equal (both NULL, identical text, or jsonb equal as JSON).
@@ -112,7 +112,7 @@ impl ValueDiff {
 }
 
 /// What a [`Span`] of text did between the two versions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SpanOp {
     /// Present in both versions.
@@ -125,7 +125,7 @@ pub enum SpanOp {
 
 /// A run of text with one [`SpanOp`]; a word diff is a list of these, so a UI can render
 /// deletions and insertions inline without re-diffing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Span {
     /// Whether the text is common, deleted or inserted.
     pub op: SpanOp,
@@ -139,7 +139,7 @@ pub struct Span {
 /// lost: the old value is the concatenation of the `Equal` and `Delete` texts plus the old
 /// side of every `Changed` line (its `Equal` and `Delete` spans); the new value likewise with
 /// `Insert`. Renderers strip the final `\n` for display.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum LineChange {
     /// A line present unchanged in both versions.
@@ -166,7 +166,7 @@ pub enum LineChange {
 }
 
 /// One structural change inside a JSON value ([`ValueDiff::Json`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct JsonChange {
     /// JSON-pointer (RFC 6901) path of the changed node, e.g. `/items/2/qty`; `""` is the
     /// whole document. Array indexes are those of the new version, except for `Removed`
@@ -177,7 +177,7 @@ pub struct JsonChange {
 }
 
 /// What happened at one JSON path; serialized with a `"kind"` tag.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum JsonChangeKind {
     /// The key or element exists only in the new version.

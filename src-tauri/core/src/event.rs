@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What happened to a row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Op {
     /// A new row.

@@ -189,6 +189,12 @@ fn field_changes(
     (out, unchanged)
 }
 
+/// One event's own changes (its before image against its after image), as a history version
+/// shows them, and the number of unchanged columns. For views of single events (a transaction).
+pub fn event_changes(e: &EventRow) -> (Vec<FieldChange>, usize) {
+    field_changes(&image(e, e.before.as_ref()), &image(e, e.after.as_ref()), e, e)
+}
+
 /// Finds the one captured table `name` refers to.
 pub fn resolve_table(cache: &Cache, source: Option<&str>, name: &str) -> Result<TableRef, HistoryError> {
     let found = cache.find_tables(source, name)?;

@@ -5,6 +5,7 @@
 //! [`diff`] turn stored events into record histories. The desktop shell, the HTTP face and
 //! the CLI are thin layers over this crate; it knows nothing of them.
 
+pub mod api;
 pub mod cache;
 pub mod demo;
 pub mod diff;

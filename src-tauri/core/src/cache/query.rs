@@ -38,6 +38,9 @@ pub struct EventFilter {
 pub struct EventRow {
     /// Cache event id (increasing in commit order).
     pub id: i64,
+    /// Cache row id of the event's transaction (groups events by transaction, even when a
+    /// source reuses a transaction id).
+    pub txn_row: i64,
     /// Source name.
     pub source: String,
     /// The source's transaction id.
@@ -152,7 +155,7 @@ impl TableRef {
 
 const SELECT_EVENTS: &str = "SELECT e.id, s.name, t.txid, t.position, t.committed_us, t.context,
         tb.schema_name, tb.table_name, e.op, e.record_key, e.old_key, e.before, e.after, e.inferred,
-        e.relation_id, r.columns
+        e.relation_id, r.columns, e.txn_id
     FROM events e
     JOIN transactions t ON t.id = e.txn_id
     JOIN sources s ON s.id = t.source_id
@@ -300,6 +303,23 @@ impl Cache {
         Ok(out)
     }
 
+    /// The events with these ids, in id order (ids that do not exist are left out).
+    pub fn events_by_ids(&self, ids: &[i64]) -> Result<Vec<EventRow>, CacheError> {
+        let mut out = Vec::with_capacity(ids.len());
+        let mut rels = RelationMemo::default();
+        for chunk in ids.chunks(500) {
+            let list = chunk.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+            let sql = format!("{SELECT_EVENTS} WHERE e.id IN ({list}) ORDER BY e.id");
+            let mut stmt = self.conn.prepare(&sql)?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                out.push(read_row(r, &mut rels)?);
+            }
+        }
+        out.sort_by_key(|e| e.id);
+        Ok(out)
+    }
+
     /// Number of events stored.
     pub fn event_count(&self) -> Result<i64, CacheError> {
         Ok(self
@@ -400,6 +420,7 @@ fn read_row(r: &rusqlite::Row<'_>, rels: &mut RelationMemo) -> Result<EventRow, 
     };
     Ok(EventRow {
         id,
+        txn_row: r.get(16)?,
         source: r.get(1)?,
         txid: r.get(2)?,
         position: r.get(3)?,

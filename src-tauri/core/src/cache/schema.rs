@@ -79,6 +79,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE search_progress (id INTEGER PRIMARY KEY CHECK (id = 1), last_event_id INTEGER NOT NULL);
     INSERT INTO search_progress VALUES (1, 0);
     "#,
+    // 3: narrow covering indexes for paging through millions of events in id order without
+    // reading the wide rows (images): one over every event, one per table (replaces events_table).
+    r#"
+    CREATE INDEX events_list ON events (id, txn_id, table_id, op);
+    CREATE INDEX events_table_list ON events (table_id, id, txn_id, op);
+    DROP INDEX events_table;
+    "#,
 ];
 
 /// The schema version this build writes.
