@@ -131,7 +131,8 @@ pub async fn plan_postgres_source(
         });
     }
     let tables = catalog::list_tables(&client, &scope).await.map_err(|m| config_err(name, m))?;
-    let mut plan = catalog::plan_setup(name, tables).map_err(|m| config_err(name, m))?;
+    let version = catalog::server_version_num(&client).await.map_err(|m| config_err(name, m))?;
+    let mut plan = catalog::plan_setup(name, tables, version).map_err(|m| config_err(name, m))?;
     if snapshot {
         if let Some(last) = plan.statements.last_mut() {
             *last = format!(

@@ -192,8 +192,15 @@ pub async fn list_tables(client: &Client, scope: &TableScope) -> Result<Vec<Tabl
     }
 }
 
-/// Plans the slot, publications and table list for a new source.
-pub fn plan_setup(source: &str, tables: Vec<TableInfo>) -> Result<SetupPlan, String> {
+/// The server's version as `server_version_num` (150004 for 15.4).
+pub async fn server_version_num(client: &Client) -> Result<i32, String> {
+    let v: String = client.query_one("SHOW server_version_num", &[]).await.map_err(err)?.get(0);
+    v.parse().map_err(|_| format!("unreadable server_version_num {v:?}"))
+}
+
+/// Plans the slot, publications and table list for a new source on a server of version
+/// `server_version_num`.
+pub fn plan_setup(source: &str, tables: Vec<TableInfo>, server_version_num: i32) -> Result<SetupPlan, String> {
     if tables.is_empty() {
         return Err("no tables to capture".into());
     }
@@ -231,17 +238,35 @@ pub fn plan_setup(source: &str, tables: Vec<TableInfo>) -> Result<SetupPlan, Str
         ));
     }
     let list = |ts: &[TableInfo]| ts.iter().map(TableInfo::quoted).collect::<Vec<_>>().join(", ");
+    // Partitioned tables' changes are published under the table users query, not the
+    // partition they landed in (PostgreSQL 13+; older servers cannot publish them at all).
+    let via_root = server_version_num >= 130000;
+    let with = |publish: Option<&str>| {
+        let mut opts = Vec::new();
+        if let Some(p) = publish {
+            opts.push(format!("publish = '{p}'"));
+        }
+        if via_root {
+            opts.push("publish_via_partition_root = true".to_string());
+        }
+        if opts.is_empty() {
+            String::new()
+        } else {
+            format!(" WITH ({})", opts.join(", "))
+        }
+    };
     if !full.is_empty() {
-        statements.push(format!("CREATE PUBLICATION {} FOR TABLE {}", quote_ident(&base), list(&full)));
+        statements.push(format!("CREATE PUBLICATION {} FOR TABLE {}{}", quote_ident(&base), list(&full), with(None)));
     }
     let insert_only_publication = if insert_only.is_empty() {
         None
     } else {
         let name = format!("{base}_ins");
         statements.push(format!(
-            "CREATE PUBLICATION {} FOR TABLE {} WITH (publish = 'insert')",
+            "CREATE PUBLICATION {} FOR TABLE {}{}",
             quote_ident(&name),
-            list(&insert_only)
+            list(&insert_only),
+            with(Some("insert"))
         ));
         Some(name)
     };

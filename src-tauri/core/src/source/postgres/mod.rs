@@ -269,11 +269,14 @@ impl PgSource {
                 ReplicationEvent::KeepAlive { wal_end, .. } => {
                     let end = wal_end.0 as i64;
                     server_end = server_end.max(end);
-                    if !in_txn && end > last_commit {
-                        // Nothing we subscribe to happened up to here: remember it, so an idle
-                        // source's acknowledgements keep the slot from pinning WAL.
-                        push(writer, WriteOp::Position { position: format_lsn(wal_end.0), position_num: end }).await?;
-                        last_commit = end;
+                    // `wal_end` is where the server reads next: a transaction whose commit
+                    // record starts exactly there is still to come. Everything before it is
+                    // done, so remember the byte before — an idle source's acknowledgements then
+                    // keep the slot from pinning WAL without ever skipping that transaction.
+                    let done = end - 1;
+                    if !in_txn && done > last_commit {
+                        push(writer, WriteOp::Position { position: format_lsn(done as u64), position_num: done }).await?;
+                        last_commit = done;
                     }
                     writer.send().await?;
                 }
@@ -447,6 +450,8 @@ impl Source for PgSource {
         loop {
             match self.session(writer, opts).await {
                 Ok(Ended::Done) => return Ok(()),
+                // Stopping while the connection drops is still a clean stop.
+                Err(e) if e.is_transient() && opts.cancel.is_cancelled() => return Ok(()),
                 Err(e) if e.is_transient() && !opts.cancel.is_cancelled() && (opts.until == RunUntil::Cancelled || failures < 5) => {
                     failures += 1;
                     let d = writer.durable();
