@@ -24,8 +24,18 @@ type Entry = (&'static str, &'static str, &'static str, &'static str);
 const MATRIX: &[Entry] = &[
     ("c_int2", "int2", "-32768", "32767"),
     ("c_int4", "int4", "-2147483648", "2147483647"),
-    ("c_int8", "int8", "-9223372036854775808", "9223372036854775807"),
-    ("c_numeric", "numeric", "12345678901234567890.123456789", "'NaN'"),
+    (
+        "c_int8",
+        "int8",
+        "-9223372036854775808",
+        "9223372036854775807",
+    ),
+    (
+        "c_numeric",
+        "numeric",
+        "12345678901234567890.123456789",
+        "'NaN'",
+    ),
     ("c_numeric_scaled", "numeric(12,4)", "0.1", "-99999999.9999"),
     ("c_float4", "float4", "'NaN'", "0.1"),
     ("c_float8", "float8", "'Infinity'", "'-Infinity'"),
@@ -40,19 +50,64 @@ const MATRIX: &[Entry] = &[
     ("c_varchar", "varchar(10)", "'abc  '", "'ünïcødé'"),
     ("c_char", "char(5)", "'ab'", "'abcde'"),
     ("c_bytea", "bytea", r"'\x00ff'", r"'\x'"),
-    ("c_uuid", "uuid", "'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'", "'00000000-0000-0000-0000-000000000000'"),
+    (
+        "c_uuid",
+        "uuid",
+        "'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'",
+        "'00000000-0000-0000-0000-000000000000'",
+    ),
     ("c_date", "date", "'2026-01-01'", "'infinity'"),
     ("c_time", "time", "'04:05:06.789'", "'23:59:59.999999'"),
-    ("c_timestamp", "timestamp", "'2026-01-01 02:00:00.123456'", "'-infinity'"),
-    ("c_timestamptz", "timestamptz", "'2026-01-01 02:00:00+01'", "'1999-12-31 23:59:59.5-08:30'"),
-    ("c_interval", "interval", "'1 year 2 months 3 days 04:05:06.789'", "'-1 day -00:00:01'"),
-    ("c_json", "json", r#"'{"b": 1,   "a": [1, 2], "s": "x\"y"}'"#, "'[]'"),
-    ("c_jsonb", "jsonb", r#"'{"b": 1,   "a": [1, 2.50], "s": "x\"y", "u": "é"}'"#, "'null'"),
-    ("c_text_arr", "text[]", r#"ARRAY['a', 'b c', 'q"uote', NULL, '', 'NULL']"#, "'{}'"),
-    ("c_int_arr", "int[]", "ARRAY[1, NULL, 3]", "ARRAY[NULL]::int[]"),
+    (
+        "c_timestamp",
+        "timestamp",
+        "'2026-01-01 02:00:00.123456'",
+        "'-infinity'",
+    ),
+    (
+        "c_timestamptz",
+        "timestamptz",
+        "'2026-01-01 02:00:00+01'",
+        "'1999-12-31 23:59:59.5-08:30'",
+    ),
+    (
+        "c_interval",
+        "interval",
+        "'1 year 2 months 3 days 04:05:06.789'",
+        "'-1 day -00:00:01'",
+    ),
+    (
+        "c_json",
+        "json",
+        r#"'{"b": 1,   "a": [1, 2], "s": "x\"y"}'"#,
+        "'[]'",
+    ),
+    (
+        "c_jsonb",
+        "jsonb",
+        r#"'{"b": 1,   "a": [1, 2.50], "s": "x\"y", "u": "é"}'"#,
+        "'null'",
+    ),
+    (
+        "c_text_arr",
+        "text[]",
+        r#"ARRAY['a', 'b c', 'q"uote', NULL, '', 'NULL']"#,
+        "'{}'",
+    ),
+    (
+        "c_int_arr",
+        "int[]",
+        "ARRAY[1, NULL, 3]",
+        "ARRAY[NULL]::int[]",
+    ),
     ("c_int_2d", "int[][]", "'{{1,2},{3,NULL}}'", "'[0:1]={7,8}'"),
     ("c_enum", "mood", "'it''s \"ok\"'", "'sad'"),
-    ("c_domain", "positive_amount", "12345678901234567890.123456789", "0.000000001"),
+    (
+        "c_domain",
+        "positive_amount",
+        "12345678901234567890.123456789",
+        "0.000000001",
+    ),
     ("c_inet", "inet", "'192.168.0.1/24'", "'::ffff:1.2.3.4'"),
     ("c_cidr", "cidr", "'10.0.0.0/8'", "'2001:db8::/32'"),
     ("c_money", "money", "1234.56", "-0.01"),
@@ -127,6 +182,26 @@ async fn type_matrix_round_trips_as_server_text() {
     // Rows 1 and 2 (currently holding row 2's values) as they are now on the server.
     let now1 = server_text(client.query(&select, &[&1i32]).await.unwrap());
     let now2 = server_text(client.query(&select, &[&2i32]).await.unwrap());
+    // `SELECT col::text` agrees with the output function for every other column.
+    let cast_select = format!(
+        "SELECT id::text, {} FROM matrix WHERE id = $1",
+        names
+            .iter()
+            .map(|c| format!("{c}::text"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for (id, out_text) in [(1i32, &now1), (2, &now2)] {
+        let cast = server_text(client.query(&cast_select, &[&id]).await.unwrap());
+        for c in &names {
+            if !["c_bool", "c_char", "c_inet"].contains(c) {
+                assert_eq!(
+                    cast[*c], out_text[*c],
+                    "row {id}: {c}::text vs output function"
+                );
+            }
+        }
+    }
     // Row 1's values under id 2, and row 3 (all NULL), rebuilt on the server in a temp table.
     client
         .batch_execute(&format!(
@@ -148,14 +223,21 @@ async fn type_matrix_round_trips_as_server_text() {
 
     let events = src.events_json();
     let ops: Vec<&str> = events.iter().map(|e| e["op"].as_str().unwrap()).collect();
-    assert_eq!(ops, ["insert", "insert", "insert", "update", "update", "delete"]);
+    assert_eq!(
+        ops,
+        ["insert", "insert", "insert", "update", "update", "delete"]
+    );
     let mut row2_orig = now2.clone();
     row2_orig["id"] = json!("2");
     let expect: [(&str, Value, Value); 6] = [
         ("insert 1", Value::Null, now1.clone()),
         ("insert 2", Value::Null, row2_orig.clone()),
         ("insert 3 (all NULL)", Value::Null, all_null.clone()),
-        ("update 2 to row 1's values", row2_orig.clone(), row1_as_2.clone()),
+        (
+            "update 2 to row 1's values",
+            row2_orig.clone(),
+            row1_as_2.clone(),
+        ),
         ("update 2 back", row1_as_2.clone(), row2_orig.clone()),
         ("delete 3", all_null.clone(), Value::Null),
     ];
@@ -182,7 +264,11 @@ async fn type_matrix_round_trips_as_server_text() {
         if after.is_null() {
             assert_eq!(e["after"], Value::Null, "{what}: no after image");
         }
-        assert_eq!(e["inferred"], json!([]), "{what}: FULL identity infers nothing");
+        assert_eq!(
+            e["inferred"],
+            json!([]),
+            "{what}: FULL identity infers nothing"
+        );
     }
 
     // A few values checked by hand too, so a wrong session setting on both sides cannot hide.
@@ -194,13 +280,25 @@ async fn type_matrix_round_trips_as_server_text() {
     assert_eq!(first["c_float8"], json!("Infinity"));
     assert_eq!(first["c_int_arr"], json!("{1,NULL,3}"));
     assert_eq!(first["c_int_2d"], json!("{{1,2},{3,NULL}}"));
-    assert_eq!(first["c_jsonb"], json!(r#"{"a": [1, 2.50], "b": 1, "s": "x\"y", "u": "é"}"#));
-    assert_eq!(first["c_json"], json!(r#"{"b": 1,   "a": [1, 2], "s": "x\"y"}"#));
-    assert_eq!(first["c_text"], json!("it's \"quoted\"\nline 2\ttab \\ backslash ü 😀 \u{200f}"));
+    assert_eq!(
+        first["c_jsonb"],
+        json!(r#"{"a": [1, 2.50], "b": 1, "s": "x\"y", "u": "é"}"#)
+    );
+    assert_eq!(
+        first["c_json"],
+        json!(r#"{"b": 1,   "a": [1, 2], "s": "x\"y"}"#)
+    );
+    assert_eq!(
+        first["c_text"],
+        json!("it's \"quoted\"\nline 2\ttab \\ backslash ü 😀 \u{200f}")
+    );
     assert_eq!(first["c_char"], json!("ab   "));
     assert_eq!(first["c_bool"], json!("t"));
     assert_eq!(first["c_inet"], json!("192.168.0.1/24"));
-    assert_eq!(first["c_interval"], json!("1 year 2 mons 3 days 04:05:06.789"));
+    assert_eq!(
+        first["c_interval"],
+        json!("1 year 2 mons 3 days 04:05:06.789")
+    );
 
     // Column type names, as the server's format_type prints them.
     let rows = client
@@ -216,7 +314,12 @@ async fn type_matrix_round_trips_as_server_text() {
     assert_eq!(columns.len(), rows.len());
     for (c, r) in columns.iter().zip(&rows) {
         assert_eq!(c.name, r.get::<_, String>(0));
-        assert_eq!(c.type_name, r.get::<_, String>(1), "type name of {}", c.name);
+        assert_eq!(
+            c.type_name,
+            r.get::<_, String>(1),
+            "type name of {}",
+            c.name
+        );
         assert_eq!(c.key, c.name == "id", "key flag of {}", c.name);
     }
     let type_of = |n: &str| {
@@ -239,7 +342,8 @@ async fn type_matrix_round_trips_as_server_text() {
 
 /// A value larger than 8 kB that does not compress, so it is stored out of line and an UPDATE
 /// of another column sends it as "unchanged TOAST".
-const BIG: &str = "(SELECT string_agg(md5(random()::text || g::text), '') FROM generate_series(1, 2000) g)";
+const BIG: &str =
+    "(SELECT string_agg(md5(random()::text || g::text), '') FROM generate_series(1, 2000) g)";
 
 #[tokio::test]
 async fn unchanged_toast_is_filled_from_the_previous_version() {
@@ -299,7 +403,10 @@ async fn unchanged_toast_is_filled_from_the_previous_version() {
             .await
             .unwrap()
             .get(0);
-        assert!(toast_bytes > 0, "{table}'s big values should be TOASTed out of line");
+        assert!(
+            toast_bytes > 0,
+            "{table}'s big values should be TOASTed out of line"
+        );
     }
 
     let d = src.table_events("doc_default");
@@ -343,7 +450,9 @@ async fn unchanged_toast_is_filled_from_the_previous_version() {
         d2["after"]
     );
     assert!(
-        d2["unknown"].as_array().is_some_and(|u| u.contains(&json!("big"))),
+        d2["unknown"]
+            .as_array()
+            .is_some_and(|u| u.contains(&json!("big"))),
         "big is listed as unknown: {d2}"
     );
     assert!(!big_d2.is_empty());
@@ -353,8 +462,16 @@ async fn unchanged_toast_is_filled_from_the_previous_version() {
     assert_eq!(fj.len(), 2);
     let fu = &fj[1];
     assert_eq!(fu["op"], "update");
-    assert_eq!(fu["before"]["big"], json!(big_f1), "FULL sends the old value");
-    assert_eq!(fu["after"]["big"], json!(big_f1), "after holds the unchanged value");
+    assert_eq!(
+        fu["before"]["big"],
+        json!(big_f1),
+        "FULL sends the old value"
+    );
+    assert_eq!(
+        fu["after"]["big"],
+        json!(big_f1),
+        "after holds the unchanged value"
+    );
     assert_eq!(fu["before"]["n"], json!("0"));
     assert_eq!(fu["after"]["n"], json!("1"));
 

@@ -79,8 +79,8 @@ impl PgSrc {
             TableScope::All,
             false,
         )
-            .await
-            .unwrap_or_else(|e| panic!("plan_postgres_source failed: {e}"));
+        .await
+        .unwrap_or_else(|e| panic!("plan_postgres_source failed: {e}"));
         sync::create_postgres_source(&cache, &plan, None)
             .await
             .unwrap_or_else(|e| panic!("create_postgres_source failed: {e}"));
@@ -146,7 +146,9 @@ impl PgSrc {
 /// A connection with Rowtrail's session settings.
 pub async fn utc_client(url: &str) -> Client {
     let c = connect(url).await;
-    c.batch_execute(SESSION_SQL).await.expect("session settings");
+    c.batch_execute(SESSION_SQL)
+        .await
+        .expect("session settings");
     c
 }
 
@@ -177,7 +179,8 @@ pub fn is_pg_lsn_text(s: &str) -> bool {
     let part_ok = |p: &str| {
         !p.is_empty()
             && p.len() <= 8
-            && p.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+            && p.bytes()
+                .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
             && (p == "0" || !p.starts_with('0'))
     };
     part_ok(hi) && part_ok(lo)
@@ -185,7 +188,9 @@ pub fn is_pg_lsn_text(s: &str) -> bool {
 
 /// An LSN's numeric value.
 pub fn lsn_num(s: &str) -> u64 {
-    let (hi, lo) = s.split_once('/').unwrap_or_else(|| panic!("not an LSN: {s:?}"));
+    let (hi, lo) = s
+        .split_once('/')
+        .unwrap_or_else(|| panic!("not an LSN: {s:?}"));
     (u64::from_str_radix(hi, 16).unwrap() << 32) | u64::from_str_radix(lo, 16).unwrap()
 }
 
@@ -197,7 +202,7 @@ pub fn img<'a>(event: &'a Value, image: &str, col: &str) -> Option<&'a Value> {
 
 /// A tiny deterministic PRNG (xorshift), seeded from the clock unless `ROWTRAIL_TEST_SEED`
 /// is set; the seed is printed so a failing run can be repeated.
-pub struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
     pub fn from_env_or_clock(label: &str) -> Rng {
