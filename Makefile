@@ -8,7 +8,8 @@
 #   make clean   remove build output
 #
 # The desktop app (src-tauri: Tauri 2 over WebKitGTK) is left out of `build` and of `test`'s
-# cargo runs, which stay quick; these build it, bundle it and smoke-test it:
+# cargo runs, which stay quick; these build it, bundle it and smoke-test it (`test` ends
+# with test-desktop):
 #   make desktop       build the UI it embeds (ui/dist), then the app: target/debug/rowtrail-desktop
 #   make desktop-run   build it and open the window (the last workspace; the demo the first time)
 #   make desktop-deb   the .deb bundle, with the Tauri CLI (release build: minutes on two cores)
@@ -31,6 +32,7 @@ build:
 test: setup
 	$(CARGO) build --workspace --exclude rowtrail-desktop --all-targets
 	tests/pg-cluster.sh run $(CARGO) test --workspace --exclude rowtrail-desktop
+	$(MAKE) test-desktop
 
 run: setup
 	$(CARGO) run -p rowtrail-cli --release -- demo
