@@ -86,6 +86,24 @@ enum Cmd {
     },
     /// Create the built-in demo (a small logistics database), capture it and say where to look.
     Demo,
+    /// Serve the UI and its API in a browser, on 127.0.0.1 only, with a per-launch token.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Port on 127.0.0.1 [default: 7780, or any free port when that one is taken; 0: any free port].
+    #[arg(long)]
+    port: Option<u16>,
+    /// Do not open a browser.
+    #[arg(long)]
+    no_open: bool,
+    /// First create (or refresh) the built-in demo and capture it, as `rowtrail demo` does.
+    #[arg(long)]
+    demo: bool,
+    /// The built UI (default: ui/dist next to the program or in this source tree).
+    #[arg(long, value_name = "DIR", env = "ROWTRAIL_UI_DIR")]
+    ui_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -369,16 +387,107 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             output::print_compare(&h, *from, *to, &changes, cli.json);
         }
         Cmd::Demo => {
-            let info = rowtrail_core::demo::create(&ws.demo_db_path())?;
-            let mut cache = Cache::open(&cache_path)?;
-            if cache.source("demo").is_ok() {
-                cache.remove_source("demo")?;
-            }
-            sync::add_sqlite_source(&cache, "demo", &info.path, None)?;
-            let opts = RunOptions { until: RunUntil::CaughtUp, cancel: CancellationToken::new(), progress: None };
-            let d = sync::run_source(&cache_path, "demo", None, &opts).await?;
+            let (info, d) = refresh_demo(&ws).await?;
             output::print_demo(&info, &d, &ws, cli.json);
         }
+        Cmd::Serve(a) => serve(&ws, a, cli.json).await?,
     }
     Ok(())
+}
+
+/// Creates (or replaces) the demo database and its source, and captures it.
+async fn refresh_demo(ws: &Workspace) -> Result<(rowtrail_core::demo::DemoInfo, rowtrail_core::cache::Durable), Failure> {
+    let cache_path = ws.cache_path();
+    let info = rowtrail_core::demo::create(&ws.demo_db_path())?;
+    let mut cache = Cache::open(&cache_path)?;
+    if cache.source("demo").is_ok() {
+        cache.remove_source("demo")?;
+    }
+    sync::add_sqlite_source(&cache, "demo", &info.path, None)?;
+    let opts = RunOptions { until: RunUntil::CaughtUp, cancel: CancellationToken::new(), progress: None };
+    let d = sync::run_source(&cache_path, "demo", None, &opts).await?;
+    Ok((info, d))
+}
+
+/// The port `rowtrail serve` tries first.
+const DEFAULT_SERVE_PORT: u16 = 7780;
+
+/// `rowtrail serve`: the UI and API on 127.0.0.1 until Ctrl-C.
+async fn serve(ws: &Workspace, a: &ServeArgs, as_json: bool) -> Result<(), Failure> {
+    if a.demo {
+        let (info, d) = refresh_demo(ws).await?;
+        if !as_json {
+            eprintln!("Demo: captured {} events from {}", d.events, info.path.display());
+        }
+    }
+    let api = rowtrail_core::api::Api::open(ws).map_err(|e| Failure { code: 1, message: e.message })?;
+    let ui_dir = rowtrail_web::find_ui_dir(a.ui_dir.as_deref());
+    if let Some(d) = &ui_dir {
+        if !d.join("index.html").is_file() {
+            return Err(Failure { code: 2, message: format!("--ui-dir {}: no index.html there; build the UI with: cd ui && npm ci && npm run build", d.display()) });
+        }
+    }
+    let bind = |port: u16| rowtrail_web::WebServer::bind(api.clone(), rowtrail_web::WebOptions { port, ui_dir: ui_dir.clone() });
+    let server = match a.port {
+        Some(p) => bind(p).await?,
+        None => match bind(DEFAULT_SERVE_PORT).await {
+            Ok(s) => s,
+            Err(_) => bind(0).await?,
+        },
+    };
+    let url = server.url();
+    let started = api.resume_watching().await.map_err(|e| Failure { code: 1, message: e.message })?;
+    if as_json {
+        println!("{}", serde_json::json!({"url": url, "port": server.local_addr().port(), "ui_dir": ui_dir, "cache": ws.cache_path(), "watching": started.iter().map(|t| &t.source).collect::<Vec<_>>()}));
+    } else {
+        println!("Rowtrail is serving {} on", ws.dir().display());
+        println!();
+        println!("    {url}");
+        println!();
+        if ui_dir.is_none() {
+            println!("The UI is not built, so that page says how to build it: cd ui && npm ci && npm run build");
+        }
+        if !started.is_empty() {
+            let names: Vec<String> = started.iter().map(|t| output::sanitize(&t.source)).collect();
+            println!("Watching: {}", names.join(", "));
+        }
+        println!("Only this machine can connect, and only with the token in the address. Ctrl-C stops.");
+    }
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    if !a.no_open {
+        open_browser(&url);
+    }
+    server
+        .run(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    api.shutdown().await;
+    if !as_json {
+        eprintln!("Stopped.");
+    }
+    Ok(())
+}
+
+/// Opens `url` in the desktop's browser, when there is a desktop; failures are silent (the
+/// address is printed anyway).
+fn open_browser(url: &str) {
+    let cmd = if cfg!(target_os = "macos") {
+        Some(("open", vec![url.to_string()]))
+    } else if cfg!(windows) {
+        Some(("rundll32", vec!["url.dll,FileProtocolHandler".to_string(), url.to_string()]))
+    } else if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some() {
+        Some(("xdg-open", vec![url.to_string()]))
+    } else {
+        None
+    };
+    if let Some((program, args)) = cmd {
+        let _ = std::process::Command::new(program)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+    }
 }
