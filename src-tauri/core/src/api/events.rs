@@ -432,14 +432,18 @@ pub(crate) fn changed_columns(e: &EventRow) -> Vec<String> {
     }
 }
 
-/// A value shortened to one line of at most `max` characters.
-fn short(v: Option<&Cell>, max: usize) -> String {
+/// A value shortened to one line of at most `max` characters, starting `skip` characters in
+/// (marked with a leading `…`).
+fn short(v: Option<&Cell>, max: usize, skip: usize) -> String {
     match v {
         None | Some(Cell::Null) => "NULL".into(),
         Some(Cell::Missing) => "?".into(),
         Some(Cell::Text(s)) => {
             let mut out = String::new();
-            for (i, ch) in s.chars().enumerate() {
+            if skip > 0 {
+                out.push('…');
+            }
+            for (i, ch) in s.chars().skip(skip).enumerate() {
                 if i == max {
                     out.push('…');
                     break;
@@ -448,6 +452,22 @@ fn short(v: Option<&Cell>, max: usize) -> String {
             }
             out
         }
+    }
+}
+
+/// Where two long values start to differ, minus a little context, when they share a prefix
+/// too long to show: the summary then shows what changed rather than what did not.
+fn common_skip(a: Option<&Cell>, b: Option<&Cell>, max: usize) -> usize {
+    match (a, b) {
+        (Some(Cell::Text(a)), Some(Cell::Text(b))) => {
+            let same = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+            if same > max / 2 {
+                same - 6
+            } else {
+                0
+            }
+        }
+        _ => 0,
     }
 }
 
@@ -464,7 +484,7 @@ fn summarize(e: &EventRow, changed: &[String]) -> String {
                 .iter()
                 .filter(|c| !c.key)
                 .take(SHOWN)
-                .map(|c| format!("{}={}", c.name, short(e.cell(after, &c.name), WIDTH)))
+                .map(|c| format!("{}={}", c.name, short(e.cell(after, &c.name), WIDTH, 0)))
                 .collect();
             format!("inserted: {}", parts.join(", "))
         }
@@ -476,7 +496,11 @@ fn summarize(e: &EventRow, changed: &[String]) -> String {
             let mut s = changed
                 .iter()
                 .take(SHOWN)
-                .map(|c| format!("{c}: {} → {}", short(e.cell(b, c), WIDTH), short(e.cell(a, c), WIDTH)))
+                .map(|c| {
+                    let (old, new) = (e.cell(b, c), e.cell(a, c));
+                    let skip = common_skip(old, new, WIDTH);
+                    format!("{c}: {} → {}", short(old, WIDTH, skip), short(new, WIDTH, skip))
+                })
                 .collect::<Vec<_>>()
                 .join("; ");
             if changed.len() > SHOWN {
@@ -1176,4 +1200,50 @@ pub async fn export_events(api: &Api, req: ExportEventsRequest) -> Result<Export
         Ok(ExportText::new("events", format, text, rows, truncated))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn row(op: Op, before: Option<Vec<Cell>>, after: Option<Vec<Cell>>) -> EventRow {
+        let col = |n: &str, key: bool| ColumnDef { name: n.into(), type_name: "text".into(), key };
+        EventRow {
+            id: 1,
+            txn_row: 1,
+            source: "s".into(),
+            txid: "1".into(),
+            position: "1".into(),
+            committed_us: 0,
+            context: Default::default(),
+            schema: "main".into(),
+            table: "t".into(),
+            op,
+            columns: Arc::new(vec![col("id", true), col("meta", false), col("note", false)]),
+            key: vec![("id".into(), Some("1".into()))],
+            old_key: None,
+            before,
+            after,
+            inferred: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn summaries_are_one_short_line_that_shows_the_change() {
+        let t = |s: &str| Cell::Text(s.into());
+        let long_a = r#"{"carrier":{"code":"UPS","service":"express"},"items":[1,2]}"#;
+        let long_b = r#"{"carrier":{"code":"UPS","service":"economy"},"items":[1,2]}"#;
+        let e = row(Op::Update, Some(vec![t("1"), t(long_a), t("a\nb")]), Some(vec![t("1"), t(long_b), t("a\nc")]));
+        let s = summary_of(&e);
+        assert_eq!(s.changed, ["meta", "note"]);
+        assert_eq!(s.summary, r#"meta: …ce":"express"},"items":[… → …ce":"economy"},"items":[…; note: a b → a c"#);
+        let e = row(Op::Insert, None, Some(vec![t("1"), Cell::Null, t("x")]));
+        assert_eq!(summary_of(&e).summary, "inserted: meta=NULL, note=x");
+        // A value the source did not send is not a change.
+        let e = row(Op::Update, Some(vec![t("1"), Cell::Missing, t("x")]), Some(vec![t("1"), t("{}"), t("x")]));
+        assert_eq!(summary_of(&e).summary, "no visible change");
+        assert_eq!(summary_of(&row(Op::Delete, Some(vec![t("1"), t("{}"), t("x")]), None)).summary, "deleted");
+    }
 }
