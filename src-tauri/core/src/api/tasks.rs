@@ -5,7 +5,8 @@
 //! ten events a second per source (state changes and messages always go through), turned into
 //! an events-per-second rate, and complemented by a "tail" ticker that notices newly committed
 //! events (from these tasks or from another process writing the same cache) and announces them
-//! as [`ServerEvent::EventsAdded`].
+//! as [`ServerEvent::EventsAdded`]. When capture is quiet, the ticker also brings the value-search
+//! index up to date in small batches (capture itself never waits for it).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -27,6 +28,10 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 const TAIL_EVERY: Duration = Duration::from_millis(250);
 /// The window over which events per second are measured.
 const RATE_WINDOW: Duration = Duration::from_secs(5);
+/// How long new events must have stopped arriving before the tail indexes values for search.
+const SEARCH_INDEX_AFTER: Duration = Duration::from_secs(1);
+/// Events indexed for value search per tail tick (a short write, so capture never waits long).
+const SEARCH_INDEX_BATCH: usize = 2000;
 /// How long stopping a task may take before it is abandoned.
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -564,6 +569,7 @@ impl Api {
                 Some((max, per)) => (Some(max), per),
                 None => (None, HashMap::new()),
             };
+            let mut last_growth = Instant::now();
             loop {
                 tokio::time::sleep(TAIL_EVERY).await;
                 let Some(inner) = weak.upgrade() else { return };
@@ -578,8 +584,14 @@ impl Api {
                 };
                 let prev = last_max;
                 let known = last_by_source.clone();
+                let quiet = last_growth.elapsed() >= SEARCH_INDEX_AFTER;
                 let res = tokio::task::spawn_blocking(move || {
                     let r = tail_scan(&c, prev, &known);
+                    // While capture is quiet, bring the value-search index up to date a little
+                    // at a time, so a search does not first wait for all of it.
+                    if quiet {
+                        let _ = crate::cache::search::index_pending(c.conn(), SEARCH_INDEX_BATCH);
+                    }
                     (c, r)
                 })
                 .await;
@@ -587,6 +599,9 @@ impl Api {
                 cache = Some(c);
                 if let Ok(Some((max, per_source))) = r {
                     let first = last_max.is_none();
+                    if last_max.is_some_and(|m| m != max) {
+                        last_growth = Instant::now();
+                    }
                     last_max = Some(max);
                     for (source, id) in per_source {
                         let newer = last_by_source.get(&source).is_none_or(|&old| id > old);

@@ -465,6 +465,14 @@ async fn sync_watch_pause_resume_and_events() {
     assert!(last_event_id > last);
     let page = call(&f.api, "list_events", json!({"filter": {"context": "live-tester"}})).await;
     assert_eq!(page["total"], 1);
+    // Once capture is quiet, the value-search index catches up in the background.
+    let c = Cache::open(&f.ws.cache_path()).unwrap();
+    let indexed = || -> i64 { c.conn().query_row("SELECT last_event_id FROM search_progress", [], |r| r.get(0)).unwrap() };
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while indexed() < last_event_id {
+        assert!(std::time::Instant::now() < deadline, "the search index did not catch up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // A second watch request reuses the running task.
     let again = call(&f.api, "watch_source", json!({"name": "demo"})).await;
     assert_eq!(again["started"], false);
