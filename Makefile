@@ -14,10 +14,13 @@
 #   make desktop-run   build it and open the window (the last workspace; the demo the first time)
 #   make desktop-deb   the .deb bundle, with the Tauri CLI (release build: minutes on two cores)
 #   make test-desktop  its tests and the smoke test: the app under Xvfb via tauri-driver
+#
+#   make test-e2e      the browser face end to end: `rowtrail serve --demo` driven by Debian's
+#                      Chromium through playwright-core (tests/e2e; needs chromium and sqlite3)
 
 CARGO ?= cargo
 
-.PHONY: all setup build test run bench clean desktop-ui desktop desktop-run desktop-deb test-desktop
+.PHONY: all setup build test run bench clean desktop-ui desktop desktop-run desktop-deb test-desktop test-e2e
 
 all: build
 
@@ -60,3 +63,8 @@ desktop-deb: setup desktop-ui
 test-desktop: desktop
 	src-tauri/scripts/install-tauri-driver.sh
 	$(CARGO) test -p rowtrail-desktop -- --include-ignored
+
+test-e2e:
+	$(CARGO) build -p rowtrail-cli
+	cd ui && npm ci --no-audit --no-fund && npm run build
+	cd tests/e2e && npm ci --no-audit --no-fund && node --test run.mjs

@@ -1,0 +1,368 @@
+// End-to-end tests of the browser face: `rowtrail serve --demo` on a throwaway data directory,
+// driven by Debian's Chromium through playwright-core (its own browser download does not work
+// here). Builds nothing: expects target/debug/rowtrail and ui/dist (`make test-e2e` builds both).
+//
+//   cd tests/e2e && npm ci && node --test run.mjs
+//
+// Environment: ROWTRAIL_BIN (default ../../target/debug/rowtrail), ROWTRAIL_UI_DIR (default
+// ../../ui/dist), CHROMIUM (default /usr/bin/chromium), SQLITE3 (default sqlite3, used to write
+// a hostile value into the demo database). Screenshots go to tests/e2e/screenshots/.
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import http from "node:http";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const BIN = process.env.ROWTRAIL_BIN ?? join(root, "target/debug/rowtrail");
+const UI_DIR = process.env.ROWTRAIL_UI_DIR ?? join(root, "ui/dist");
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const SQLITE3 = process.env.SQLITE3 ?? "sqlite3";
+const SHOTS = join(here, "screenshots");
+
+const TEST = { timeout: 30_000 };
+const WAIT = 15_000; // the longest single wait inside a test
+
+const XSS = "<img src=x onerror=window.__xss=1>";
+
+let dataDir;
+let server; // child process
+let serverLog = "";
+let url; // http://127.0.0.1:PORT/#token=…
+let origin; // http://127.0.0.1:PORT
+let port;
+let token;
+let browser;
+const pages = [];
+const browserErrors = [];
+
+/** Starts `rowtrail serve` and resolves with the URL it prints (bounded). */
+function startServer() {
+  return new Promise((res, rej) => {
+    const child = spawn(BIN, ["--data-dir", dataDir, "serve", "--demo", "--no-open", "--port", "0", "--ui-dir", UI_DIR], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    server = child;
+    const timer = setTimeout(() => rej(new Error(`rowtrail serve printed no URL within 60 s:\n${serverLog}`)), 60_000);
+    const onData = (chunk) => {
+      serverLog += chunk.toString();
+      const m = serverLog.match(/(http:\/\/127\.0\.0\.1:(\d+)\/#token=([0-9a-f]+))/);
+      if (m) {
+        clearTimeout(timer);
+        res({ url: m[1], port: Number(m[2]), token: m[3] });
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", (c) => (serverLog += c.toString()));
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      rej(e);
+    });
+    child.on("exit", (code, sig) => {
+      clearTimeout(timer);
+      rej(new Error(`rowtrail serve exited early (${code ?? sig}):\n${serverLog}`));
+    });
+  });
+}
+
+async function stopServer() {
+  if (!server || server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise((r) => server.once("exit", r));
+  server.kill("SIGTERM");
+  const killed = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 5_000))]);
+  if (!killed) {
+    server.kill("SIGKILL");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 2_000))]);
+  }
+}
+
+/** A fresh tab on the app, the token taken from the printed URL as a user would. */
+async function openApp() {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  pages.push(page);
+  page.setDefaultTimeout(WAIT);
+  page.on("pageerror", (e) => browserErrors.push(String(e)));
+  await page.goto(url);
+  await page.getByTestId("screen-changes").waitFor();
+  return page;
+}
+
+const rows = (page) => page.locator('[data-testid="event-row"]');
+
+/** The numeric part of the Changes screen's "N changes" line, once counted. */
+async function eventCount(page) {
+  const el = page.getByTestId("event-count");
+  await page.waitForFunction(() => /\d+\s+changes?/.test(document.querySelector('[data-testid="event-count"]')?.textContent ?? ""), null, { timeout: WAIT });
+  const text = await el.textContent();
+  return Number(text.match(/([\d,\s\u202f\u00a0]+)\s+changes?/)[1].replace(/[^\d]/g, ""));
+}
+
+/** Selects the option of `select` whose value or text ends with `suffix`; returns its value. */
+async function selectEndingWith(page, testid, suffix) {
+  const sel = page.getByTestId(testid);
+  await page.waitForFunction(
+    ([id, s]) => [...(document.querySelector(`[data-testid="${id}"]`)?.options ?? [])].some((o) => o.value.endsWith(s)),
+    [testid, suffix],
+    { timeout: WAIT },
+  );
+  const value = await sel.evaluate((el, s) => [...el.options].find((o) => o.value.endsWith(s)).value, suffix);
+  await sel.selectOption(value);
+  return value;
+}
+
+async function openRecord(page, tableSuffix, id) {
+  await page.getByTestId("open-record").click();
+  await page.getByTestId("open-record-dialog").waitFor();
+  await selectEndingWith(page, "open-record-table", tableSuffix);
+  await page.getByTestId("open-record-key-id").fill(String(id));
+  await page.getByTestId("open-record-go").click();
+  await page.getByTestId("screen-record").waitFor();
+  await page.locator('[data-testid="version-item"]').first().waitFor();
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/** A raw HTTP request (Node's fetch will not send a foreign Host), bounded. */
+function raw(method, path, headers = {}, body) {
+  return new Promise((res, rej) => {
+    const req = http.request({ host: "127.0.0.1", port, method, path, headers, timeout: 10_000 }, (r) => {
+      let data = "";
+      r.on("data", (c) => (data += c));
+      r.on("end", () => res({ status: r.statusCode, headers: r.headers, body: data }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`${method} ${path} timed out`)));
+    req.on("error", rej);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+describe("rowtrail serve in Chromium", () => {
+  before(
+    async () => {
+      for (const [what, p] of [["rowtrail binary (cargo build -p rowtrail-cli)", BIN], ["built UI (cd ui && npm ci && npm run build)", join(UI_DIR, "index.html")], ["Chromium (apt-get install chromium)", CHROMIUM]]) {
+        if (!existsSync(p)) throw new Error(`missing ${what}: ${p}`);
+      }
+      mkdirSync(SHOTS, { recursive: true });
+      dataDir = mkdtempSync(join(tmpdir(), "rowtrail-e2e-"));
+      ({ url, port, token } = await startServer());
+      origin = `http://127.0.0.1:${port}`;
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        timeout: 30_000,
+        args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      });
+    },
+    { timeout: 90_000 },
+  );
+
+  after(
+    async () => {
+      for (const p of pages) await p.close().catch(() => {});
+      if (browser) await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+      await stopServer().catch(() => {});
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+    { timeout: 30_000 },
+  );
+
+  test("Changes lists the demo's events; table shp + operation update narrows the list", TEST, async () => {
+    const page = await openApp();
+    await rows(page).first().waitFor();
+    const all = await eventCount(page);
+    assert.ok(all >= 100, `the demo has hundreds of events, saw ${all}`);
+    await shot(page, "changes");
+
+    await selectEndingWith(page, "filter-table", "shp");
+    await page.getByTestId("filter-op").selectOption("update");
+    await page.waitForFunction(
+      (n) => {
+        const m = (document.querySelector('[data-testid="event-count"]')?.textContent ?? "").match(/([\d,\s\u202f\u00a0]+)\s+changes?/);
+        return m && Number(m[1].replace(/[^\d]/g, "")) < n && /matching/.test(document.querySelector('[data-testid="event-count"]').textContent);
+      },
+      all,
+      { timeout: WAIT },
+    );
+    const narrowed = await eventCount(page);
+    assert.ok(narrowed > 0 && narrowed < all, `filtered ${narrowed} of ${all}`);
+    await rows(page).first().waitFor();
+    const seen = await rows(page).evaluateAll((els) => els.map((e) => ({ op: e.dataset.op, table: e.querySelector(".table")?.textContent?.trim() })));
+    assert.ok(seen.length > 0);
+    for (const r of seen) {
+      assert.equal(r.op, "update");
+      assert.match(r.table, /(^|\.)shp$/);
+    }
+    assert.match(page.url(), /table=/);
+    assert.match(page.url(), /op=update/);
+    await shot(page, "changes-filtered");
+  });
+
+  test("Record shp 1007: versions with st changing, two versions compared", TEST, async () => {
+    const page = await openApp();
+    await openRecord(page, "shp", 1007);
+    await assert.doesNotReject(page.getByTestId("record-title").waitFor());
+    assert.match(await page.getByTestId("record-title").textContent(), /1007/);
+    const versions = page.locator('[data-testid="version-item"]');
+    const n = await versions.count();
+    assert.ok(n >= 3, `shp 1007 has a history, saw ${n} versions`);
+
+    // Step through the versions (the list is short enough to be drawn whole) and note which change st.
+    const numbers = await versions.evaluateAll((els) => els.map((e) => Number(e.dataset.version)));
+    const stChanges = [];
+    for (const v of numbers) {
+      await page.locator(`[data-testid="version-item"][data-version="${v}"]`).click();
+      await page.locator(`[data-testid="version-panel"][data-version="${v}"]`).waitFor();
+      await page.getByTestId("field-changes").first().or(page.getByText("No change to show")).first().waitFor();
+      const st = page.locator(`[data-testid="version-panel"][data-version="${v}"] [data-testid="field-change"][data-column="st"]`);
+      if ((await st.count()) > 0) stChanges.push({ v, text: (await st.first().textContent()).trim() });
+    }
+    const updates = stChanges.filter((c) => c.v > 1);
+    assert.ok(updates.length >= 2, `st changes in at least two later versions: ${JSON.stringify(stChanges)}`);
+    await shot(page, "record");
+
+    // Compare the first and the last version: st differs (the bad batch set X), so it shows.
+    const lo = Math.min(...numbers);
+    const hi = Math.max(...numbers);
+    await page.locator(`[data-testid="version-item"][data-version="${lo}"] [data-testid="compare-pick"]`).check();
+    await page.locator(`[data-testid="version-item"][data-version="${hi}"] [data-testid="compare-pick"]`).check();
+    const panel = page.getByTestId("compare-panel");
+    await panel.waitFor();
+    assert.match(await panel.locator("h2").textContent(), new RegExp(`Version ${lo}\\s*→\\s*version ${hi}`));
+    await panel.locator('[data-testid="field-change"][data-column="st"]').waitFor();
+    assert.match(page.url(), /from=\d+/);
+    await shot(page, "record-compare");
+    await page.getByTestId("compare-close").click();
+    await panel.waitFor({ state: "detached" });
+  });
+
+  test("Transaction of the bad batch (batch-job@example.com): 40 updates of shp", TEST, async () => {
+    const page = await openApp();
+    await rows(page).first().waitFor();
+    const actor = page.getByTestId("filter-actor");
+    await actor.fill("batch-job@example.com");
+    await actor.press("Enter");
+    await page.waitForFunction(() => /matching/.test(document.querySelector('[data-testid="event-count"]')?.textContent ?? ""), null, { timeout: WAIT });
+    assert.equal(await eventCount(page), 40);
+    await rows(page).first().waitFor();
+    const actors = await rows(page).evaluateAll((els) => els.map((e) => e.querySelector(".actor")?.textContent?.trim()));
+    for (const a of actors) assert.match(a, /batch-job/);
+
+    await rows(page).first().getByTestId("txn-link").click();
+    await page.getByTestId("screen-transaction").waitFor();
+    const counts = page.getByTestId("txn-counts");
+    await counts.waitFor();
+    const cells = await page.locator('[data-testid="txn-count"]').evaluateAll((els) =>
+      els.map((e) => ({ table: e.dataset.table, op: e.dataset.op, count: e.querySelector("td.num")?.textContent?.trim() })),
+    );
+    assert.equal(cells.length, 1, JSON.stringify(cells));
+    assert.match(cells[0].table, /(^|\.)shp$/);
+    assert.equal(cells[0].op, "update");
+    assert.equal(cells[0].count, "40");
+    assert.match(await page.getByTestId("txn-total").textContent(), /\b40\b/);
+    await page.locator('[data-testid="txn-event"][data-op="update"]').first().waitFor();
+    await shot(page, "transaction");
+  });
+
+  test("A value holding <img onerror> shows as text and runs nothing", TEST, async () => {
+    const db = join(dataDir, "demo.sqlite");
+    const sql = `UPDATE shp SET notes = '${XSS.replace(/'/g, "''")}' WHERE id = 1007;`;
+    execFileSync(SQLITE3, ["-cmd", ".timeout 5000", db, sql], { timeout: 10_000 });
+
+    const page = await openApp();
+    // The watcher (live tail) picks the change up; wait for it in the Changes list.
+    const search = page.getByTestId("filter-search");
+    await search.fill("onerror");
+    await search.press("Enter");
+    const row = rows(page).first();
+    // Live tail polls; if the first answer predates the capture, the refetch brings it in.
+    await row.waitFor({ timeout: 20_000 });
+
+    await openRecord(page, "shp", 1007);
+    const versions = page.locator('[data-testid="version-item"]');
+    const newest = Math.max(...(await versions.evaluateAll((els) => els.map((e) => Number(e.dataset.version)))));
+    await page.locator(`[data-testid="version-item"][data-version="${newest}"]`).click();
+    const notes = page.locator(`[data-testid="version-panel"][data-version="${newest}"] [data-testid="field-change"][data-column="notes"]`);
+    await notes.waitFor();
+    await page.waitForFunction(
+      (s) => [...document.querySelectorAll('[data-testid="field-change"][data-column="notes"]')].some((e) => e.textContent.includes("onerror=window.__xss=1")),
+      XSS,
+      { timeout: WAIT },
+    );
+    await page.waitForTimeout(300); // give a broken renderer the time to fire onerror
+    assert.equal(await page.evaluate(() => typeof window.__xss), "undefined");
+    assert.equal(await page.locator('img[src="x"]').count(), 0);
+    assert.equal(await page.evaluate(() => document.querySelectorAll("img[onerror]").length), 0);
+    await shot(page, "record-hostile-value");
+  });
+
+  test("Sources lists the demo source", TEST, async () => {
+    const page = await openApp();
+    await page.getByTestId("nav-sources").click();
+    await page.getByTestId("screen-sources").waitFor();
+    const row = page.locator('[data-testid="source-row"][data-source="demo"]');
+    await row.waitFor();
+    // `serve` watches the demo: once caught up it is live, never in error.
+    await page.waitForFunction(() => document.querySelector('[data-testid="source-row"][data-source="demo"]')?.dataset.state === "live", null, { timeout: WAIT });
+    assert.match(await row.getByTestId("source-state").textContent(), /\S/);
+    await shot(page, "sources");
+  });
+
+  test("API refusals: token, Host, Origin, CORS preflight", TEST, async () => {
+    const api = `${origin}/api/list_tables`;
+    const post = (headers) => fetch(api, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: "{}", signal: AbortSignal.timeout(10_000) });
+
+    const ok = await post({ authorization: `Bearer ${token}` });
+    assert.equal(ok.status, 200, "the right token is accepted (so the refusals below are real)");
+    assert.ok(Array.isArray((await ok.json()).tables));
+
+    const none = await post({});
+    assert.equal(none.status, 401, "no token");
+    assert.equal((await none.json()).code !== undefined, true);
+    const wrong = await post({ authorization: `Bearer ${"0".repeat(64)}` });
+    assert.equal(wrong.status, 401, "wrong token");
+    const wrongQuery = await fetch(`${origin}/api/events?token=${"1".repeat(64)}`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(wrongQuery.status, 401, "wrong token on the event stream");
+
+    const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const foreignHost = await raw("POST", "/api/list_tables", { ...auth, host: `evil.example:${port}` }, "{}");
+    assert.ok(foreignHost.status >= 400 && foreignHost.status < 500, `foreign Host refused, got ${foreignHost.status}`);
+    assert.equal(foreignHost.status, 421);
+    const rebound = await raw("POST", "/api/list_tables", { ...auth, host: `127.0.0.1:${port + 1}` }, "{}");
+    assert.equal(rebound.status, 421, "Host with another port refused");
+    const staticForeignHost = await raw("GET", "/", { host: "evil.example" });
+    assert.equal(staticForeignHost.status, 421, "foreign Host refused for static files too");
+
+    const foreignOrigin = await raw("POST", "/api/list_tables", { ...auth, host: `127.0.0.1:${port}`, origin: "http://evil.example" }, "{}");
+    assert.equal(foreignOrigin.status, 403, "foreign Origin refused");
+    assert.equal(foreignOrigin.headers["access-control-allow-origin"], undefined);
+    const sameOrigin = await raw("POST", "/api/list_tables", { ...auth, host: `127.0.0.1:${port}`, origin }, "{}");
+    assert.equal(sameOrigin.status, 200, "the served origin is accepted");
+
+    for (const o of ["http://evil.example", origin]) {
+      const pre = await raw("OPTIONS", "/api/list_tables", {
+        host: `127.0.0.1:${port}`,
+        origin: o,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type",
+      });
+      assert.equal(pre.headers["access-control-allow-origin"], undefined, `preflight from ${o}: no CORS grant`);
+      assert.equal(pre.headers["access-control-allow-headers"], undefined);
+      assert.equal(pre.headers["access-control-allow-methods"], undefined);
+    }
+    const preEvents = await raw("OPTIONS", "/api/events", { host: `127.0.0.1:${port}`, origin: "http://evil.example", "access-control-request-method": "GET" });
+    assert.equal(preEvents.headers["access-control-allow-origin"], undefined);
+  });
+
+  test("no uncaught errors in the pages", TEST, () => {
+    assert.deepEqual(browserErrors, []);
+  });
+});
