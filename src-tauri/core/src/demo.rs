@@ -121,6 +121,11 @@ pub fn create(path: &Path) -> Result<DemoInfo, SourceError> {
         .map_err(|e| fail("cannot play the demo edits", &e))?;
     demo.stamp_times()
         .map_err(|e| fail("cannot set the demo's times", &e))?;
+    // Later writers (someone editing the demo by hand) must neither inherit the last demo
+    // actor nor be merged into the last demo transaction.
+    demo.conn
+        .execute("UPDATE _rowtrail_context SET txn = 0, actor = NULL, reason = NULL", [])
+        .map_err(|e| fail("cannot reset the demo's context", &e))?;
     let events: i64 = demo
         .conn
         .query_row("SELECT count(*) FROM _rowtrail_log", [], |r| r.get(0))
@@ -889,7 +894,18 @@ mod tests {
         let d = writer.close().await.unwrap();
         assert_eq!(d.events, info.events_written);
 
-        let all = cache.events(&EventFilter::default()).unwrap();
+        // A hand edit after the demo is its own transaction, credited to nobody.
+        let hand = rusqlite::Connection::open(&path).unwrap();
+        hand.execute("UPDATE cust SET nm = 'Hand Edit' WHERE id = 1", []).unwrap();
+        let mut writer = WriterHandle::spawn(&cache_path, rec.id).unwrap();
+        SqliteSource::new("demo", &path).run(&mut writer, &opts).await.unwrap();
+        let d = writer.close().await.unwrap();
+        assert_eq!((d.events, d.transactions), (1, 1));
+        let last = cache.events(&EventFilter::default()).unwrap().pop().unwrap();
+        assert!(last.context.is_empty(), "{:?}", last.context);
+
+        let mut all = cache.events(&EventFilter::default()).unwrap();
+        all.pop(); // the demo's own events, without the hand edit
         for op in [Op::Insert, Op::Update, Op::Delete] {
             assert!(all.iter().filter(|e| e.op == op).count() >= 5, "{op}");
         }
