@@ -20,7 +20,7 @@
 
 CARGO ?= cargo
 
-.PHONY: all setup build test run bench clean desktop-ui desktop desktop-run desktop-deb test-desktop test-e2e
+.PHONY: all setup build test test-core-deps test-ui test-e2e run bench clean desktop-ui desktop desktop-run desktop-deb test-desktop test-e2e
 
 all: build
 
@@ -35,7 +35,20 @@ build:
 test: setup
 	$(CARGO) build --workspace --exclude rowtrail-desktop --all-targets
 	tests/pg-cluster.sh run $(CARGO) test --workspace --exclude rowtrail-desktop
+	$(MAKE) test-core-deps
+	$(MAKE) test-ui
+	$(MAKE) test-e2e
 	$(MAKE) test-desktop
+
+# The engine stays free of any UI or HTTP stack: no tauri, wry or axum in its dependency tree.
+test-core-deps:
+	@if $(CARGO) tree -p rowtrail-core -e normal,build --prefix none | grep -E '^(tauri|wry|axum)[ -]'; then \
+		echo "rowtrail-core must not depend on tauri, wry or axum" >&2; exit 1; \
+	else echo "rowtrail-core: no tauri, wry or axum in its dependencies"; fi
+
+# The UI's unit tests (Vitest) and type check.
+test-ui:
+	cd ui && npm ci --no-audit --no-fund && npm run build && npm test
 
 run: setup
 	$(CARGO) run -p rowtrail-cli --release -- demo
