@@ -273,7 +273,11 @@ changes: Array<FieldChangeInfo>,
 /**
  * Columns that did not change.
  */
-unchanged: number, };
+unchanged: number,
+/**
+ * Columns set without their earlier value being known (see `VersionInfo`).
+ */
+unknown_old: Array<UnknownOld>, };
 
 /**
  * Which events a list shows. Every field narrows the list; leave it out (or null) for "any".
@@ -1328,6 +1332,23 @@ type: string,
 value: string | null, };
 
 /**
+ * A column whose new value is known but whose earlier value is not.
+ */
+export type UnknownOld = {
+/**
+ * Column name.
+ */
+column: string,
+/**
+ * Its type.
+ */
+type: string,
+/**
+ * The new value (null: SQL NULL).
+ */
+new: string | null, };
+
+/**
  * The difference between two versions of one column value.
  *
  * Serialized with a `"kind"` tag (`{"kind": "replaced", "old": …, "new": …}`) so that the
@@ -1386,7 +1407,12 @@ unchanged: number,
 /**
  * Columns whose values were filled from an earlier version rather than sent.
  */
-inferred: Array<string>, };
+inferred: Array<string>,
+/**
+ * Columns the event set without their earlier value being known (neither sent nor
+ * inferable: a history that starts mid-way on a table whose updates carry only the key).
+ */
+unknown_old: Array<UnknownOld>, };
 
 /**
  * Where the workspace lives and how much it holds.

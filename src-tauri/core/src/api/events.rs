@@ -489,10 +489,31 @@ fn summarize(e: &EventRow, changed: &[String]) -> String {
             format!("inserted: {}", parts.join(", "))
         }
         Op::Update => {
-            if changed.is_empty() {
-                return "no visible change".into();
-            }
             let (b, a) = (e.before.as_deref(), e.after.as_deref());
+            if changed.is_empty() {
+                // The source did not send the old values (REPLICA IDENTITY DEFAULT, history
+                // started mid-way): show the new ones.
+                let unknown: Vec<&ColumnDef> = e
+                    .columns
+                    .iter()
+                    .filter(|c| !c.key && matches!(e.cell(b, &c.name), Some(Cell::Missing)))
+                    .filter(|c| !matches!(e.cell(a, &c.name), Some(Cell::Missing) | None))
+                    .collect();
+                if unknown.is_empty() {
+                    return "no visible change".into();
+                }
+                let mut s = unknown
+                    .iter()
+                    .take(SHOWN)
+                    .map(|c| format!("{}: ? → {}", c.name, short(e.cell(a, &c.name), WIDTH, 0)))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                if unknown.len() > SHOWN {
+                    let _ = write!(s, " (+{} more)", unknown.len() - SHOWN);
+                }
+                s.push_str(" (earlier values not sent)");
+                return s;
+            }
             let mut s = changed
                 .iter()
                 .take(SHOWN)
@@ -950,6 +971,8 @@ pub struct EventDetail {
     pub changes: Vec<FieldChangeInfo>,
     /// Columns that did not change.
     pub unchanged: u64,
+    /// Columns set without their earlier value being known (see `VersionInfo`).
+    pub unknown_old: Vec<super::records::UnknownOld>,
 }
 
 /// Everything in one transaction.
@@ -1009,6 +1032,7 @@ pub(crate) fn detail_of(e: &EventRow) -> EventDetail {
         inferred: e.inferred.clone(),
         changes: changes.iter().map(field_change_info).collect(),
         unchanged: unchanged as u64,
+        unknown_old: super::records::unknown_old(e),
     }
 }
 
@@ -1241,8 +1265,19 @@ mod tests {
         assert_eq!(s.summary, r#"meta: …ce":"express"},"items":[… → …ce":"economy"},"items":[…; note: a b → a c"#);
         let e = row(Op::Insert, None, Some(vec![t("1"), Cell::Null, t("x")]));
         assert_eq!(summary_of(&e).summary, "inserted: meta=NULL, note=x");
-        // A value the source did not send is not a change.
+        // A value the source did not send is not a change, but its new value is news.
         let e = row(Op::Update, Some(vec![t("1"), Cell::Missing, t("x")]), Some(vec![t("1"), t("{}"), t("x")]));
+        let s = summary_of(&e);
+        assert!(s.changed.is_empty());
+        assert_eq!(s.summary, "meta: ? → {} (earlier values not sent)");
+        let d = detail_of(&e);
+        assert!(d.changes.is_empty());
+        assert_eq!(d.unknown, ["meta"]);
+        assert_eq!(
+            d.unknown_old,
+            [crate::api::records::UnknownOld { column: "meta".into(), type_name: "text".into(), new: Some("{}".into()) }]
+        );
+        let e = row(Op::Update, Some(vec![t("1"), t("{}"), t("x")]), Some(vec![t("1"), t("{}"), t("x")]));
         assert_eq!(summary_of(&e).summary, "no visible change");
         assert_eq!(summary_of(&row(Op::Delete, Some(vec![t("1"), t("{}"), t("x")]), None)).summary, "deleted");
     }

@@ -71,6 +71,36 @@ pub struct VersionInfo {
     pub unchanged: u64,
     /// Columns whose values were filled from an earlier version rather than sent.
     pub inferred: Vec<String>,
+    /// Columns the event set without their earlier value being known (neither sent nor
+    /// inferable: a history that starts mid-way on a table whose updates carry only the key).
+    pub unknown_old: Vec<UnknownOld>,
+}
+
+/// A column whose new value is known but whose earlier value is not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UnknownOld {
+    /// Column name.
+    pub column: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The new value (null: SQL NULL).
+    pub new: Option<String>,
+}
+
+/// The columns of an event whose old value is unknown and new value known.
+pub(crate) fn unknown_old(e: &crate::cache::query::EventRow) -> Vec<UnknownOld> {
+    let (Some(b), Some(a)) = (&e.before, &e.after) else { return Vec::new() };
+    e.columns
+        .iter()
+        .zip(b.iter().zip(a))
+        .filter(|(_, (old, new))| matches!(old, Cell::Missing) && !matches!(new, Cell::Missing))
+        .map(|(c, (_, new))| UnknownOld {
+            column: c.name.clone(),
+            type_name: c.type_name.clone(),
+            new: new.as_opt_str().map(str::to_string),
+        })
+        .collect()
 }
 
 /// A record's whole history.
@@ -174,6 +204,7 @@ pub async fn record_history(api: &Api, req: RecordRequest) -> Result<RecordHisto
                     changes: v.changes.iter().map(field_change_info).collect(),
                     unchanged: v.unchanged as u64,
                     inferred: v.event.inferred.clone(),
+                    unknown_old: unknown_old(&v.event),
                 })
                 .collect(),
         })
