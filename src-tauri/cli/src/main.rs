@@ -92,7 +92,7 @@ enum Cmd {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// Port on 127.0.0.1 [default: 7780, or any free port when that one is taken; 0: any free port].
+    /// Port on 127.0.0.1 [default: 7420, or any free port when that one is taken; 0: any free port].
     #[arg(long)]
     port: Option<u16>,
     /// Do not open a browser.
@@ -410,7 +410,7 @@ async fn refresh_demo(ws: &Workspace) -> Result<(rowtrail_core::demo::DemoInfo, 
 }
 
 /// The port `rowtrail serve` tries first.
-const DEFAULT_SERVE_PORT: u16 = 7780;
+const DEFAULT_SERVE_PORT: u16 = 7420;
 
 /// `rowtrail serve`: the UI and API on 127.0.0.1 until Ctrl-C.
 async fn serve(ws: &Workspace, a: &ServeArgs, as_json: bool) -> Result<(), Failure> {
