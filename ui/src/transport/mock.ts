@@ -291,6 +291,7 @@ export function createMockTransport(total?: number): Transport {
         changes,
         unchanged: op === "delete" ? 0 : t.cols.length - changes.length,
         inferred: changes.filter((c) => c.inferred).map((c) => c.column),
+        unknown_old: [],
       };
     });
     return {
@@ -378,7 +379,7 @@ export function createMockTransport(total?: number): Transport {
       for (let i = Math.max(0, Math.floor(tx * 2.5) - 1); i < Math.min(count, Math.ceil((tx + 1) * 2.5) + 1); i++) {
         if (txnOf(i) !== tx) continue;
         const f = makeFull(i);
-        events.push({ event: f.summary, before: f.before, after: f.after, unknown: [], inferred: [], changes: f.changes, unchanged: (f.after ?? f.before ?? []).length - f.changes.length });
+        events.push({ event: f.summary, before: f.before, after: f.after, unknown: [], inferred: [], unknown_old: [], changes: f.changes, unchanged: (f.after ?? f.before ?? []).length - f.changes.length });
       }
       if (!events.length) throw new ApiError("not_found", `no transaction ${JSON.stringify(a.txid)} of source ${JSON.stringify(a.source)} in the cache`);
       const counts = new Map<string, { schema: string; table: string; op: Op; count: number }>();
