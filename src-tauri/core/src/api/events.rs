@@ -818,7 +818,7 @@ fn first_transaction_at(c: &Cache, at: i64) -> Result<Option<i64>, ApiError> {
     if max - by_time < by_time - min {
         one("SELECT min(id) FROM transactions INDEXED BY transactions_time WHERE committed_us >= ?1", &[at])
     } else {
-        one("SELECT min(id) FROM transactions NOT INDEXED WHERE committed_us >= ?1", &[at])
+        one("SELECT id FROM transactions NOT INDEXED WHERE committed_us >= ?1 ORDER BY id LIMIT 1", &[at])
     }
 }
 
