@@ -4,7 +4,7 @@
 #   make build   build the workspace
 #   make test    build everything, then run all tests against a throwaway PostgreSQL cluster
 #   make run     build and start the demo (rowtrail demo)
-#   make bench   run the benchmarks (tests/bench/run.sh), when there are any
+#   make bench   run the benchmarks (tests/bench/run.sh; BENCH_N=… for a quick run; see BENCHMARKS.md)
 #   make clean   remove build output
 #
 # The desktop app (src-tauri: Tauri 2 over WebKitGTK) is left out of `build` and of `test`'s
@@ -53,10 +53,9 @@ test-ui:
 run: setup
 	$(CARGO) run -p rowtrail-cli --release -- demo
 
+# Not part of `test`: release builds, a throwaway cluster, 15-30 minutes; prints a markdown table.
 bench:
-	@if [ -x tests/bench/run.sh ]; then tests/bench/run.sh; \
-	elif [ -f tests/bench/run.sh ]; then bash tests/bench/run.sh; \
-	else echo "no benchmarks yet (tests/bench/run.sh does not exist)"; fi
+	bash tests/bench/run.sh
 
 clean:
 	$(CARGO) clean

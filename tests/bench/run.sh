@@ -2,7 +2,7 @@
 # Rowtrail's benchmarks (`make bench`). Not tests: they measure and print a markdown table;
 # nothing is written to BENCHMARKS.md automatically.
 #
-#   make bench                         # default sizes (~15 minutes on 2 cores)
+#   make bench                         # default sizes (20 min of measuring at load ~9 on 2 cores, plus builds)
 #   BENCH_N=20000 BENCH_RECORDS=2000 make bench     # a quick run
 #
 # 1. Ingest: one REPLICA IDENTITY FULL table, BENCH_N inserts (transactions of 1,000 rows)
@@ -147,9 +147,6 @@ END
             --endpos="$ENDPOS" --no-loop -o proto_version=1 -o publication_names=bench_pub -f /dev/null
         e=$(now)
         took=$(calc %.3f "$e - $s")
-        local reached
-        reached=$(psql -d "$url" -Atc "SELECT confirmed_flush_lsn >= '$ENDPOS' FROM pg_replication_slots WHERE slot_name = 'bench_recv_$i'")
-        [[ "$reached" == t ]] || log "warning: pg_recvlogical run $i stopped before $ENDPOS"
         log "ingest: pg_recvlogical run $i: ${took}s ($(calc %.0f "$EVENTS / $took") events/s)"
         if [[ -z "$RECV_BEST" ]] || awk "BEGIN { exit !($took < $RECV_BEST) }"; then RECV_BEST=$took; fi
 
@@ -171,7 +168,7 @@ END
         stream=$(sed -n 's/^reached_unix_s=//p' "$DIR/watch$i.out")
         stream=${stream:+$(calc %.3f "$stream - $s")}
         rss=$(rss_mb "$DIR/rt$i.time")
-        (( rss > RT_RSS_MAX )) && RT_RSS_MAX=$rss
+        if (( rss > RT_RSS_MAX )); then RT_RSS_MAX=$rss; fi
         cache_bytes=$(bytes_of "$DIR/rt$i/cache.sqlite" "$DIR/rt$i/cache.sqlite-wal")
         log "ingest: rowtrail sync run $i: ${took}s ($(calc %.0f "$EVENTS / $took") events/s), stream stored+acknowledged after ${stream:-?}s, peak RSS ${rss} MB, cache $(( cache_bytes / 1048576 )) MiB"
         if [[ -z "$RT_BEST" ]] || awk "BEGIN { exit !($took < $RT_BEST) }"; then
@@ -203,7 +200,10 @@ history() {
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 TOTAL_S=$(calc %.0f "$(now) - $STARTED")
 WRITER=src-tauri/core/src/cache/writer.rs
-setting() { sed -n "s/^const $1: [^=]*= \(.*\);.*/\1/p" "$2" | tr -d '_' ; }
+setting() {
+    sed -n "s/^const $1: [^=]*= \(.*\);.*/\1/p" "$2" \
+        | sed -e 's/\([0-9]\)_\([0-9]\)/\1\2/g' -e 's/Duration::from_millis(\([0-9]*\))/\1 ms/' -e 's/Duration::from_secs(\([0-9]*\))/\1 s/'
+}
 status() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "**not met**"; fi; }
 
 echo
@@ -229,10 +229,14 @@ fi
 if [[ "$ONLY" != ingest ]]; then
     echo "| History of one record ($history_versions versions) in a $history_events-event cache, $history_lookups random records: median | $rt_median_ms ms | indexed PostgreSQL query $pg_median_ms ms | $history_ratio_median | median < 10 ms | $(status "$rt_median_ms < 10") |"
     echo "| … p95 / max | $rt_p95_ms / $rt_max_ms ms | $pg_p95_ms / $pg_max_ms ms | $(calc %.2f "$rt_p95_ms / $pg_p95_ms") (p95) | — | — |"
-    echo "| Building the $history_events-event cache (WriterHandle, txns of 1,000) | ${cache_build_s}s ($cache_build_events_per_s events/s), $(( cache_bytes / 1048576 )) MiB ($(calc %.0f "$cache_bytes / $history_events") bytes/event) | PostgreSQL table + index: ${pg_build_s}s, $(( pg_bytes / 1048576 )) MiB | — | — | — |"
+    echo "| … of which the cache query alone (\`Cache::record_events\`, other random records): median / p95 | $rt_query_median_ms / $rt_query_p95_ms ms | $pg_median_ms / $pg_p95_ms ms | $(calc %.2f "$rt_query_median_ms / $pg_median_ms") | — | — |"
+    echo "| Building the $history_events-event cache (WriterHandle, txns of 1,000) | ${cache_build_s}s ($cache_build_events_per_s events/s on average, $cache_build_last_tenth_events_per_s events/s over the last tenth), $(( cache_bytes / 1048576 )) MiB ($(calc %.0f "$cache_bytes / $history_events") bytes/event) | PostgreSQL table (UNLOGGED) + index: ${pg_build_s}s, $(( pg_bytes / 1048576 )) MiB | — | — | — |"
 fi
 echo
 if [[ "$ONLY" != history ]]; then
     echo "Ingest workload on the server: inserts ${INSERT_S}s, one-transaction UPDATE ${UPDATE_S}s; WAL read by each side: $(( WAL_BYTES / 1048576 )) MiB."
+fi
+if [[ "$ONLY" != ingest ]]; then
+    echo "History lookups: both sides warm in the OS page cache (read once beforehand, ${warm_s}s); for each step the PostgreSQL query and \`record_history\` (same key) and the cache query alone (another key) run back to back, in rotating order."
 fi
 echo "Writer settings observed ($WRITER): BATCH_OPS=$(setting BATCH_OPS "$WRITER") ops per batch to the writer thread, commit every COMMIT_EVENTS=$(setting COMMIT_EVENTS "$WRITER") events or COMMIT_AGE=$(setting COMMIT_AGE "$WRITER") (at a source-transaction boundary, or when the queue is empty)."

@@ -5,14 +5,20 @@
 //!
 //! ```text
 //! rowtrail-bench history --dir DIR --pg-url URL [--records 100000] [--versions 100]
-//!                        [--lookups 1000] [--txn-events 1000] [--seed 42]
+//!                        [--lookups 1000] [--txn-events 1000] [--seed 42] [--skip-build 1]
 //! rowtrail-bench watch-slot --pg-url URL --slot SLOT --lsn LSN
+//! rowtrail-bench search-index --cache PATH
 //! ```
 //!
 //! `watch-slot` polls `pg_replication_slots` (one connection, every 50 ms) and prints
 //! `reached_unix_s=…` once SLOT's `confirmed_flush_lsn` reaches LSN: run beside
 //! `rowtrail sync`, it tells when the stream was stored and acknowledged, before the
 //! post-sync search indexing.
+//!
+//! `search-index` is a diagnostic (not run by run.sh): on a synced cache it empties the
+//! value-search index and times rebuilding it with the engine's `index_pending`, then with
+//! FTS5 automerge off (and one `optimize`), then indexing the after image only (the before
+//! image only for deletes), to show where `rowtrail sync`'s post-stream time goes.
 //!
 //! `history` builds a cache of records × versions events through the engine's own
 //! `WriterHandle` (one source, one table shaped like the ingest benchmark's `orders`), builds
@@ -43,6 +49,7 @@ fn main() -> ExitCode {
     let res = match args.first().map(String::as_str) {
         Some("history") => rt.block_on(history(&Opts::parse(&args[1..]))),
         Some("watch-slot") => rt.block_on(watch_slot(&Opts::parse(&args[1..]))),
+        Some("search-index") => search_index(&Opts::parse(&args[1..])),
         _ => Err("usage: rowtrail-bench history --dir DIR --pg-url URL [--records N] [--versions N] [--lookups N] [--txn-events N] [--seed N]\n       rowtrail-bench watch-slot --pg-url URL --slot SLOT --lsn LSN".into()),
     };
     match res {
@@ -64,6 +71,9 @@ struct Opts {
     seed: u64,
     slot: String,
     lsn: String,
+    cache: PathBuf,
+    /// Reuse the cache and table of an earlier run (for profiling the lookups).
+    skip_build: bool,
 }
 
 impl Opts {
@@ -78,6 +88,8 @@ impl Opts {
             seed: 42,
             slot: String::new(),
             lsn: String::new(),
+            cache: PathBuf::new(),
+            skip_build: false,
         };
         let mut it = args.iter();
         while let Some(a) = it.next() {
@@ -93,6 +105,8 @@ impl Opts {
                 "--seed" => o.seed = num(),
                 "--slot" => o.slot = v.clone(),
                 "--lsn" => o.lsn = v.clone(),
+                "--cache" => o.cache = PathBuf::from(v),
+                "--skip-build" => o.skip_build = num() != 0,
                 other => panic!("unknown option {other}"),
             }
         }
@@ -167,11 +181,15 @@ async fn build_cache(o: &Opts, path: &Path) -> Result<(u64, Duration), String> {
     let mut n: u64 = 0;
     let mut txn: i64 = 0;
     let mut last_report = Instant::now();
+    let mut last_tenth: Option<Instant> = None;
+    let mut prev: Vec<Option<Vec<Cell>>> = vec![None; o.records as usize];
     for v in 0..o.versions {
         for r in 1..=o.records {
             if n % o.txn_events == 0 {
                 if n > 0 {
                     w.push(WriteOp::Commit).await.map_err(err)?;
+                    // As sources do at every commit: lets the writer see a transaction boundary.
+                    w.boundary().await.map_err(err)?;
                 }
                 txn += 1;
                 let pos = 0x1_0000_0000 + txn * 4096;
@@ -184,13 +202,16 @@ async fn build_cache(o: &Opts, path: &Path) -> Result<(u64, Duration), String> {
                 .await
                 .map_err(err)?;
             }
-            let event = if v == 0 {
-                ChangeEvent { op: Op::Insert, before: None, after: Some(cells(row(r, 0))) }
-            } else {
-                ChangeEvent { op: Op::Update, before: Some(cells(row(r, v - 1))), after: Some(cells(row(r, v))) }
-            };
+            // The before image of version v is the after image of version v-1.
+            let after = cells(row(r, v));
+            let before = prev[(r - 1) as usize].replace(after.clone());
+            let op = if before.is_none() { Op::Insert } else { Op::Update };
+            let event = ChangeEvent { op, before, after: Some(after) };
             w.push(WriteOp::Event { relation: 1, event }).await.map_err(err)?;
             n += 1;
+            if n == total - total / 10 {
+                last_tenth = Some(Instant::now());
+            }
             if last_report.elapsed() >= Duration::from_secs(10) {
                 last_report = Instant::now();
                 eprintln!(
@@ -204,6 +225,10 @@ async fn build_cache(o: &Opts, path: &Path) -> Result<(u64, Duration), String> {
     let d = w.close().await.map_err(err)?;
     if d.events != total {
         return Err(format!("the writer stored {} events, expected {total}", d.events));
+    }
+    if let Some(t) = last_tenth {
+        // The rate over the last tenth, once the cache is large.
+        println!("cache_build_last_tenth_events_per_s={:.0}", (total / 10) as f64 / t.elapsed().as_secs_f64());
     }
     Ok((d.events, started.elapsed()))
 }
@@ -246,13 +271,10 @@ async fn build_pg(o: &Opts, client: &tokio_postgres::Client) -> Result<Duration,
         }
     }
     client
-        .batch_execute(
-            "SET maintenance_work_mem = '1GB';
-             CREATE INDEX events_record ON events (record_key, id);
-             VACUUM ANALYZE events;",
-        )
+        .batch_execute("SET maintenance_work_mem = '1GB'; CREATE INDEX events_record ON events (record_key, id)")
         .await
         .map_err(e)?;
+    client.batch_execute("VACUUM ANALYZE events").await.map_err(e)?;
     Ok(started.elapsed())
 }
 
@@ -284,15 +306,15 @@ fn print_stats(prefix: &str, s: &Stats) {
     println!("{prefix}_mean_ms={:.3}", s.mean_ms);
 }
 
-/// xorshift64*: deterministic keys without a dependency.
-fn random_keys(o: &Opts) -> Vec<u64> {
-    let mut x = o.seed.max(1);
-    (0..o.lookups)
+/// `n` record numbers in 1..=records from xorshift64*: deterministic, without a dependency.
+fn random_keys(seed: u64, records: u64, n: usize) -> Vec<u64> {
+    let mut x = seed.max(1);
+    (0..n)
         .map(|_| {
             x ^= x >> 12;
             x ^= x << 25;
             x ^= x >> 27;
-            (x.wrapping_mul(0x2545_F491_4F6C_DD1D) % o.records) + 1
+            (x.wrapping_mul(0x2545_F491_4F6C_DD1D) % records) + 1
         })
         .collect()
 }
@@ -308,19 +330,23 @@ async fn history(o: &Opts) -> Result<(), String> {
     println!("history_versions={}", o.versions);
     println!("history_lookups={}", o.lookups);
 
-    eprintln!("history: building a cache of {} events at {}", o.records * o.versions, path.display());
-    let (events, took) = build_cache(o, &path).await?;
-    println!("cache_build_s={:.1}", took.as_secs_f64());
-    println!("cache_build_events_per_s={:.0}", events as f64 / took.as_secs_f64());
+    if !o.skip_build {
+        eprintln!("history: building a cache of {} events at {}", o.records * o.versions, path.display());
+        let (events, took) = build_cache(o, &path).await?;
+        println!("cache_build_s={:.1}", took.as_secs_f64());
+        println!("cache_build_events_per_s={:.0}", events as f64 / took.as_secs_f64());
+    }
     println!("cache_bytes={}", sqlite_bytes(&path));
 
     let (client, conn) = tokio_postgres::connect(&o.pg_url, tokio_postgres::NoTls)
         .await
         .map_err(|e| format!("cannot connect to {}: {e}", o.pg_url))?;
     tokio::spawn(conn);
-    eprintln!("history: building the PostgreSQL baseline table");
-    let took = build_pg(o, &client).await?;
-    println!("pg_build_s={:.1}", took.as_secs_f64());
+    if !o.skip_build {
+        eprintln!("history: building the PostgreSQL baseline table");
+        let took = build_pg(o, &client).await?;
+        println!("pg_build_s={:.1}", took.as_secs_f64());
+    }
     let size: i64 = client
         .query_one("SELECT pg_total_relation_size('events')", &[])
         .await
@@ -328,54 +354,98 @@ async fn history(o: &Opts) -> Result<(), String> {
         .get(0);
     println!("pg_bytes={size}");
 
-    let keys = random_keys(o);
+    let keys = random_keys(o.seed, o.records, o.lookups);
     let versions = o.versions as usize;
 
-    // PostgreSQL: the equivalent indexed query, prepared once, rows decoded as JSON.
-    eprintln!("history: {} lookups in PostgreSQL", keys.len());
+    // Both sides are read warm: every file in the OS page cache (the machine has the memory),
+    // so neither pays for disk reads left over from building the other.
+    eprintln!("history: warming the OS page cache (cache file, PostgreSQL table and index)");
+    let t = Instant::now();
+    warm_file(&path)?;
+    warm_file(Path::new(&format!("{}-wal", path.display())))?;
+    let prewarm = client
+        .batch_execute(
+            "CREATE EXTENSION IF NOT EXISTS pg_prewarm;
+             SELECT pg_prewarm('events', 'read'); SELECT pg_prewarm('events_record', 'read');",
+        )
+        .await;
+    if prewarm.is_err() {
+        // Without the contrib module a sequential scan and an index-only scan do the same.
+        client
+            .batch_execute("SELECT count(*) FROM events; SET enable_seqscan = off; SELECT count(*) FROM events WHERE record_key > ''; RESET enable_seqscan;")
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    println!("warm_s={:.1}", t.elapsed().as_secs_f64());
+
+    // Three measurements per step, in rotating order so that all three see the same machine
+    // (other work on it, the page cache's state): PostgreSQL's indexed query and Rowtrail's
+    // whole history call for the same key; and the cache's query alone (its part of the
+    // history call) for another random key, so that it never reads pages the history call
+    // of the same key has just put into SQLite's page cache.
+    eprintln!("history: {} keys: PostgreSQL query, record_history, cache query alone", keys.len());
     let stmt = client
         .prepare("SELECT id, before, after FROM events WHERE record_key = $1 ORDER BY id")
         .await
         .map_err(|e| e.to_string())?;
-    let mut pg_times = Vec::with_capacity(keys.len());
-    for &k in &keys {
-        let key = format!("[\"{k}\"]");
-        let t = Instant::now();
-        let rows = client.query(&stmt, &[&key]).await.map_err(|e| e.to_string())?;
-        let mut n = 0;
-        for r in &rows {
-            let _id: i64 = r.get(0);
-            let _before: Option<serde_json::Value> = r.get(1);
-            let _after: Option<serde_json::Value> = r.get(2);
-            n += 1;
-        }
-        pg_times.push(t.elapsed());
-        if n != versions {
-            return Err(format!("postgres: record {k} has {n} rows, expected {versions}"));
-        }
-    }
-    let pg = stats(pg_times);
-    print_stats("pg", &pg);
-
-    // Rowtrail: the engine's own history call, on a reader connection of the cache.
-    eprintln!("history: {} lookups with rowtrail_core::history::record_history", keys.len());
     let cache = Cache::open(&path).map_err(|e| e.to_string())?;
-    let mut rt_times = Vec::with_capacity(keys.len());
-    for &k in &keys {
-        let key = vec![k.to_string()];
-        let t = Instant::now();
-        let h = rowtrail_core::history::record_history(&cache, Some("bench"), "orders", &key)
-            .map_err(|e| e.to_string())?;
-        let el = t.elapsed();
-        rt_times.push(el);
-        if h.versions.len() != versions {
-            return Err(format!("rowtrail: record {k} has {} versions, expected {versions}", h.versions.len()));
+    let table_id = cache
+        .find_tables(Some("bench"), "orders")
+        .map_err(|e| e.to_string())?
+        .first()
+        .map(|t| t.id)
+        .ok_or("the cache has no table orders")?;
+    let other_keys = random_keys(o.seed.wrapping_mul(31).wrapping_add(7), o.records, o.lookups);
+    let mut times: [Vec<Duration>; 3] = Default::default();
+    for (i, (&k, &k2)) in keys.iter().zip(&other_keys).enumerate() {
+        for j in 0..3 {
+            let which = (i + j) % 3;
+            let t = Instant::now();
+            let n = match which {
+                0 => {
+                    // PostgreSQL: the equivalent indexed query, prepared once, rows decoded as JSON.
+                    let rows = client.query(&stmt, &[&format!("[\"{k}\"]")]).await.map_err(|e| e.to_string())?;
+                    for r in &rows {
+                        let _id: i64 = r.get(0);
+                        let _before: Option<serde_json::Value> = r.get(1);
+                        let _after: Option<serde_json::Value> = r.get(2);
+                    }
+                    rows.len()
+                }
+                1 => {
+                    // Rowtrail: the engine's own history call (table lookup, events, diffs).
+                    rowtrail_core::history::record_history(&cache, Some("bench"), "orders", &[k.to_string()])
+                        .map_err(|e| e.to_string())?
+                        .versions
+                        .len()
+                }
+                _ => cache
+                    .record_events(table_id, &format!("[\"{k2}\"]"))
+                    .map_err(|e| e.to_string())?
+                    .len(),
+            };
+            times[which].push(t.elapsed());
+            if n != versions {
+                return Err(format!("measurement {which}: record {k}/{k2} has {n} versions, expected {versions}"));
+            }
         }
     }
-    let rt = stats(rt_times);
+    let [pg, rt, rt_query] = times.map(stats);
+    print_stats("pg", &pg);
     print_stats("rt", &rt);
+    print_stats("rt_query", &rt_query);
     println!("history_ratio_median={:.2}", rt.median_ms / pg.median_ms);
     Ok(())
+}
+
+/// Reads a file once so that its pages are in the OS page cache (a missing file is fine).
+fn warm_file(path: &Path) -> Result<(), String> {
+    match std::fs::File::open(path) {
+        Ok(mut f) => std::io::copy(&mut f, &mut std::io::sink())
+            .map(|_| ())
+            .map_err(|e| format!("{}: {e}", path.display())),
+        Err(_) => Ok(()),
+    }
 }
 
 async fn watch_slot(o: &Opts) -> Result<(), String> {
@@ -402,4 +472,76 @@ async fn watch_slot(o: &Opts) -> Result<(), String> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Err(format!("slot {} did not reach {} within an hour", o.slot, o.lsn))
+}
+
+fn search_index(o: &Opts) -> Result<(), String> {
+    let cache = Cache::open(&o.cache).map_err(|e| e.to_string())?;
+    let conn = cache.conn();
+    let sql = |q: &str| conn.execute_batch(q).map_err(|e| format!("{q}: {e}"));
+    let reset = || -> Result<(), String> {
+        sql("INSERT INTO events_text (events_text) VALUES ('delete-all');
+             INSERT INTO events_text (events_text, rank) VALUES ('automerge', 4);
+             INSERT INTO events_text (events_text, rank) VALUES ('crisismerge', 16);
+             UPDATE search_progress SET last_event_id = 0;
+             PRAGMA wal_checkpoint(TRUNCATE);")
+    };
+    // Bytes of the FTS5 index itself (its segments and structure).
+    let size = || -> u64 {
+        conn.query_row("SELECT coalesce(sum(length(block)), 0) FROM events_text_data", [], |r| r.get::<_, i64>(0))
+            .unwrap_or(0) as u64
+    };
+    let events = cache.event_count().map_err(|e| e.to_string())?;
+    println!("events={events}");
+
+    println!("index_bytes_before_reset={}", size());
+    reset()?;
+    let base = size();
+    let t = Instant::now();
+    let n = rowtrail_core::cache::search::index_pending(conn, usize::MAX).map_err(|e| e.to_string())?;
+    println!("index_pending_s={:.2} (indexed {n}, index {} MiB)", t.elapsed().as_secs_f64(), size().saturating_sub(base) >> 20);
+
+    // FTS5 settings for a bulk load, each then followed by one 'optimize'.
+    for (label, setting) in [
+        ("automerge_off", "INSERT INTO events_text (events_text, rank) VALUES ('automerge', 0);
+                           INSERT INTO events_text (events_text, rank) VALUES ('crisismerge', 1000000);"),
+        ("hashsize_64mb", "INSERT INTO events_text (events_text, rank) VALUES ('hashsize', 67108864);"),
+    ] {
+        reset()?;
+        sql(setting)?;
+        let base = size();
+        let t = Instant::now();
+        rowtrail_core::cache::search::index_pending(conn, usize::MAX).map_err(|e| e.to_string())?;
+        let a = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        sql("INSERT INTO events_text (events_text) VALUES ('optimize')")?;
+        println!(
+            "index_pending_{label}_s={a:.2} then optimize_s={:.2} (index {} MiB)",
+            t.elapsed().as_secs_f64(),
+            size().saturating_sub(base) >> 20
+        );
+        sql("INSERT INTO events_text (events_text, rank) VALUES ('hashsize', 1048576)")?;
+    }
+
+    // The same trigram index over SQL-built bodies: both images (what index_pending indexes),
+    // the after image only (before for deletes), and the after image plus the before values
+    // of changed columns only.
+    let text_of = |img: &str| format!("coalesce((SELECT group_concat(value, char(10)) FROM json_each({img}) WHERE type = 'text'), '')");
+    let changed_before = "coalesce((SELECT group_concat(b.value, char(10)) FROM json_each(before) b JOIN json_each(after) a ON a.key = b.key
+                          WHERE b.type = 'text' AND b.value IS NOT a.value), '')";
+    let variants = [
+        ("both_images_sql", format!("{} || char(10) || {}", text_of("before"), text_of("after"))),
+        ("after_image_only_sql", text_of("coalesce(after, before)")),
+        (
+            "after_plus_changed_before_sql",
+            format!("CASE WHEN after IS NULL THEN {} ELSE {} || char(10) || {changed_before} END", text_of("before"), text_of("after")),
+        ),
+    ];
+    for (label, body) in variants {
+        reset()?;
+        let base = size();
+        let t = Instant::now();
+        sql(&format!("BEGIN; INSERT INTO events_text (rowid, body) SELECT id, {body} FROM events ORDER BY id; COMMIT;"))?;
+        println!("{label}_s={:.2} (index {} MiB)", t.elapsed().as_secs_f64(), size().saturating_sub(base) >> 20);
+    }
+    Ok(())
 }
