@@ -72,7 +72,9 @@ desktop-run: desktop
 desktop-deb: setup desktop-ui
 	cd src-tauri && npm ci --no-audit --no-fund && npx tauri build --bundles deb
 
-test-desktop: desktop
+# `cargo test` builds the app for the smoke test itself; building it first with `cargo build`
+# would compile Tauri twice (the test's dev-dependencies change shared crates' features).
+test-desktop: setup desktop-ui
 	src-tauri/scripts/install-tauri-driver.sh
 	$(CARGO) test -p rowtrail-desktop -- --include-ignored
 
