@@ -238,4 +238,23 @@ async fn events_json_contract_history_lines_and_no_raw_escapes() {
         let v: Value = serde_json::from_str(l).unwrap();
         assert!(v["version"].is_u64());
     }
+
+    // Value search: `sync` leaves indexing to the first search, which must still see every
+    // event, and a later search also sees what was synced after the first one.
+    let search = |q: &str| -> Vec<Value> {
+        let (out, _) = rowtrail(data, &["events", "--json", "--search", q]);
+        out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    let found = search("red alert");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["id"], events[2]["id"]);
+    assert!(search("no such value").is_empty());
+    client
+        .batch_execute("INSERT INTO shp VALUES (5002, 'P', 'parcel to Zürich')")
+        .await
+        .unwrap();
+    rowtrail(data, &["sync", &name]);
+    let found = search("ZÜRICH");
+    assert_eq!(found.len(), 1, "case-insensitive, after a second sync: {found:?}");
+    assert_eq!(found[0]["key"], serde_json::json!({"id": "5002"}));
 }

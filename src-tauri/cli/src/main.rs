@@ -373,6 +373,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     return Err(Failure { code: 1, message: format!("no captured table named {t:?}") });
                 }
             }
+            if a.search.is_some() {
+                // The first search after a large capture indexes it once; say why it waits.
+                let pending = rowtrail_core::cache::search::pending(cache.conn())?;
+                if pending >= 100_000 {
+                    eprintln!("rowtrail: indexing {pending} captured events for value search (once; later searches only index what is new)…");
+                }
+                rowtrail_core::cache::search::index_pending(cache.conn(), usize::MAX)?;
+            }
             output::print_events(&cache, &filter, cli.json)?;
         }
         Cmd::History { table, key, source } => {

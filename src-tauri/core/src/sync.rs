@@ -22,8 +22,12 @@ fn config_err(name: &str, message: impl Into<String>) -> SourceError {
     }
 }
 
-/// Reads one source into the cache as `opts` says, then brings the search index up to date.
-/// `password` is used by PostgreSQL sources (the cache never stores one).
+/// Reads one source into the cache as `opts` says. `password` is used by PostgreSQL sources
+/// (the cache never stores one).
+///
+/// The value-search index is not brought up to date here: indexing costs several times what
+/// storing does, so capture never waits for it. A search indexes what is pending before it
+/// runs, and the desktop and `serve` index in the background while capture is quiet.
 pub async fn run_source(
     cache_path: &Path,
     name: &str,
@@ -73,12 +77,7 @@ pub async fn run_source(
     // Whatever happened, keep what was read.
     let closed = writer.close().await;
     res?;
-    let durable = closed?;
-    let search_cache = cache.reopen()?;
-    tokio::task::spawn_blocking(move || crate::cache::search::index_pending(search_cache.conn(), usize::MAX))
-        .await
-        .map_err(|e| config_err(name, format!("search indexer failed: {e}")))??;
-    Ok(durable)
+    closed.map_err(SourceError::from)
 }
 
 fn sqlite_path(rec: &SourceRecord) -> Result<PathBuf, SourceError> {

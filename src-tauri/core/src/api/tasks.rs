@@ -30,8 +30,9 @@ const TAIL_EVERY: Duration = Duration::from_millis(250);
 const RATE_WINDOW: Duration = Duration::from_secs(5);
 /// How long new events must have stopped arriving before the tail indexes values for search.
 const SEARCH_INDEX_AFTER: Duration = Duration::from_secs(1);
-/// Events indexed for value search per tail tick (a short write, so capture never waits long).
-const SEARCH_INDEX_BATCH: usize = 2000;
+/// Events indexed for value search per tail tick: a write of a few hundred milliseconds at
+/// most, so capture resuming never waits long, yet a million events are indexed in minutes.
+const SEARCH_INDEX_BATCH: usize = 10_000;
 /// How long a watch that is catching up may stay silent before it counts as live.
 const QUIET_IS_LIVE: Duration = Duration::from_secs(2);
 /// How long stopping a task may take before it is abandoned.

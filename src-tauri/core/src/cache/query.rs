@@ -192,11 +192,10 @@ impl Cache {
 
     /// The newest column list of a table.
     pub fn table_columns(&self, table_id: i64) -> Result<Vec<ColumnDef>, CacheError> {
-        let cols: String = self.conn.query_row(
-            "SELECT columns FROM relations WHERE table_id = ?1 ORDER BY id DESC LIMIT 1",
-            [table_id],
-            |r| r.get(0),
-        )?;
+        let cols: String = self
+            .conn
+            .prepare_cached("SELECT columns FROM relations WHERE table_id = ?1 ORDER BY id DESC LIMIT 1")?
+            .query_row([table_id], |r| r.get(0))?;
         serde_json::from_str(&cols).map_err(|e| CacheError::Corrupt {
             table: "relations",
             id: table_id,

@@ -86,6 +86,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_table_list ON events (table_id, id, txn_id, op);
     DROP INDEX events_table;
     "#,
+    // 4: FTS5 flushes its in-memory postings into a new segment every `hashsize` bytes and
+    // merges segments as they pile up; at the default 1 MiB, indexing a million events spent
+    // most of its time re-merging (BENCHMARKS.md). 32 MiB of postings per flush, held only
+    // while indexing, cuts that several times over.
+    r#"
+    INSERT INTO events_text (events_text, rank) VALUES ('hashsize', 33554432);
+    "#,
 ];
 
 /// The schema version this build writes.

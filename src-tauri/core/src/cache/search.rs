@@ -1,13 +1,23 @@
 //! Value search: a trigram full-text index over event values, filled behind ingest.
 //!
-//! Indexing every value while streaming would slow capture for a feature used only when
-//! someone searches, so the index catches up lazily: before a search runs, and after a sync.
+//! Indexing costs several times what storing an event does, for a feature used only when
+//! someone searches, so capture never waits for it: the index catches up lazily, before a
+//! search runs and, in the desktop and `serve`, a little at a time while capture is quiet.
 
 use rusqlite::{params, Connection};
 
 use super::writer::decode_image;
 use super::CacheError;
 use crate::event::Cell;
+
+/// How many stored events the search index does not cover yet.
+pub fn pending(conn: &Connection) -> Result<i64, CacheError> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM events WHERE id > (SELECT last_event_id FROM search_progress)",
+        [],
+        |r| r.get(0),
+    )?)
+}
 
 /// Indexes up to `limit` events not yet in the search index; returns how many were indexed.
 pub fn index_pending(conn: &Connection, limit: usize) -> Result<usize, CacheError> {

@@ -273,12 +273,8 @@ impl Writer {
                 self.apply(op)?;
             }
             let between = self.cur.is_none();
-            if between
-                && self.in_sql_tx
-                && (rx.is_empty()
-                    || self.events_since_commit >= COMMIT_EVENTS
-                    || self.sql_tx_started.elapsed() >= COMMIT_AGE)
-            {
+            // Nothing more queued: store now rather than wait for the next source commit.
+            if between && self.in_sql_tx && rx.is_empty() {
                 self.commit()?;
             }
             if between && !self.in_sql_tx {
@@ -420,6 +416,14 @@ impl Writer {
                         self.last_num = cur.meta.position_num;
                         self.pending_checkpoint = Some((cur.meta.position, cur.meta.position_num));
                         self.durable.transactions += 1;
+                    }
+                    // Checked here, not only when a batch ends: batches are cut by size, so under
+                    // a steady stream one may seldom end between source transactions, and the
+                    // SQLite transaction (and the position acknowledged upstream) would grow unbounded.
+                    if self.in_sql_tx
+                        && (self.events_since_commit >= COMMIT_EVENTS || self.sql_tx_started.elapsed() >= COMMIT_AGE)
+                    {
+                        self.commit()?;
                     }
                 }
             }
