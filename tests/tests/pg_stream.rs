@@ -14,7 +14,10 @@
 //!   says so, instead of silently missing the changes in between;
 //! - a transaction that is still open while the stream idles (the server sends a keepalive
 //!   whose position is exactly where that transaction's commit record will start) is stored
-//!   when it commits, live and after a restart.
+//!   when it commits, live and after a restart;
+//! - a watch reports "catching up" while it reads a backlog and "live" as soon as it has read
+//!   everything the server held, even when the server then stays silent, and stays live as
+//!   new changes stream in.
 
 mod common;
 
@@ -22,7 +25,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use common::{is_pg_lsn_text, lsn_num, wait_until, PgSrc};
-use rowtrail_core::source::{RunOptions, RunUntil, SourceError};
+use rowtrail_core::source::{Progress, RunOptions, RunUntil, SourceError, SourceState};
 use rowtrail_core::sync;
 use rowtrail_tests::connect;
 use rowtrail_tests::tokio_postgres::Client;
@@ -487,4 +490,59 @@ async fn a_cache_older_than_the_slot_reports_a_gap() {
         .map(|e| e.key[0].1.clone().unwrap())
         .collect();
     assert_eq!(ids, ["1"], "nothing stored past the gap");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_reports_live_once_it_has_read_the_backlog() {
+    const BACKLOG: i64 = 3_000;
+    let src = PgSrc::new("livestate", "CREATE TABLE t (id int PRIMARY KEY, v text);").await;
+    let client = connect(&src.db.url).await;
+    for chunk in 0..3 {
+        client
+            .batch_execute(&format!(
+                "INSERT INTO t SELECT g, 'v' || g FROM generate_series({}, {}) g",
+                chunk * 1000 + 1,
+                chunk * 1000 + 1000
+            ))
+            .await
+            .unwrap();
+    }
+    let reports: std::sync::Arc<std::sync::Mutex<Vec<(SourceState, u64)>>> = Default::default();
+    let cancel = CancellationToken::new();
+    let opts = RunOptions {
+        until: RunUntil::Cancelled,
+        cancel: cancel.clone(),
+        progress: Some({
+            let reports = reports.clone();
+            std::sync::Arc::new(move |p: &Progress| reports.lock().unwrap().push((p.state, p.events)))
+        }),
+    };
+    let runner = {
+        let (path, name) = (src.cache_path.clone(), src.name.clone());
+        tokio::spawn(async move { sync::run_source(&path, &name, None, &opts).await })
+    };
+    let states = || reports.lock().unwrap().iter().map(|r| r.0).collect::<Vec<_>>();
+    // The server goes quiet after the backlog: no message says "done", yet the watch must
+    // say it is live well before the walsender's periodic keepalive (wal_sender_timeout / 2).
+    let live = wait_until(Duration::from_secs(10), || async { states().contains(&SourceState::Live) }).await;
+    assert!(live, "no live report within 10 s of an idle server: {:?}", states());
+    let first_live = states().iter().position(|s| *s == SourceState::Live).unwrap();
+    assert!(
+        states()[..first_live].contains(&SourceState::CatchingUp),
+        "a backlog is reported as catching up first: {:?}",
+        states()
+    );
+    let stored = wait_until(Duration::from_secs(10), || async { src.cache().event_count().unwrap_or(0) == BACKLOG }).await;
+    assert!(stored, "the backlog is stored");
+    // New changes stream in while live.
+    client.batch_execute("UPDATE t SET v = 'w' WHERE id <= 10").await.unwrap();
+    let streamed = wait_until(Duration::from_secs(10), || async { src.cache().event_count().unwrap_or(0) == BACKLOG + 10 }).await;
+    assert!(streamed, "changes made while live are stored");
+    let after_live: Vec<SourceState> = states()[first_live..].to_vec();
+    assert!(
+        after_live.iter().all(|s| *s == SourceState::Live),
+        "once live, a watch does not fall back to catching up: {after_live:?}"
+    );
+    cancel.cancel();
+    runner.await.expect("no panic").unwrap_or_else(|e| panic!("the source failed: {e}"));
 }

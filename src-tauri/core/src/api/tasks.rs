@@ -33,8 +33,6 @@ const SEARCH_INDEX_AFTER: Duration = Duration::from_secs(1);
 /// Events indexed for value search per tail tick: a write of a few hundred milliseconds at
 /// most, so capture resuming never waits long, yet a million events are indexed in minutes.
 const SEARCH_INDEX_BATCH: usize = 10_000;
-/// How long a watch that is catching up may stay silent before it counts as live.
-const QUIET_IS_LIVE: Duration = Duration::from_secs(2);
 /// How long stopping a task may take before it is abandoned.
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -195,8 +193,6 @@ struct Runtime {
     samples: VecDeque<(Instant, u64)>,
     last_sent: Option<Instant>,
     held: Option<ServerEvent>,
-    /// When the source last reported.
-    last_report: Option<Instant>,
 }
 
 impl Runtime {
@@ -208,7 +204,6 @@ impl Runtime {
             samples: VecDeque::new(),
             last_sent: None,
             held: None,
-            last_report: None,
         }
     }
 
@@ -518,7 +513,6 @@ impl Api {
             let state = if p.state == SourceState::Stopped { r.state } else { state };
             let changed = r.state != state;
             r.state = state;
-            r.last_report = Some(now);
             if p.message.is_some() || changed {
                 r.message = p.message.clone();
             }
@@ -582,7 +576,6 @@ impl Api {
                 let Some(inner) = weak.upgrade() else { return };
                 let api = Api { inner };
                 api.flush_held();
-                api.promote_quiet_watches();
                 let c = match cache.take() {
                     Some(c) => c,
                     None => match Cache::open(&path) {
@@ -626,36 +619,6 @@ impl Api {
                 }
             }
         });
-    }
-
-    /// A watch that reported "catching up" and then went quiet has read everything the server
-    /// sent: it is live. (The PostgreSQL source reports only when messages arrive, and an idle
-    /// server may send none for half a minute after the catch-up.) A later report of the
-    /// source corrects this if it was still catching up after all.
-    fn promote_quiet_watches(&self) {
-        let watching: Vec<String> = match self.inner.tasks.running.lock() {
-            Ok(r) => r.iter().filter(|(_, t)| t.kind == TaskKind::Watch).map(|(s, _)| s.clone()).collect(),
-            Err(_) => return,
-        };
-        let mut out = Vec::new();
-        if let Ok(mut m) = self.inner.tasks.runtime.lock() {
-            for name in watching {
-                if let Some(r) = m.get_mut(&name) {
-                    let quiet = r.last_report.is_some_and(|t| t.elapsed() >= QUIET_IS_LIVE);
-                    if r.state == LiveState::CatchingUp && quiet {
-                        r.state = LiveState::Live;
-                        out.push(ServerEvent::SourceState {
-                            source: name,
-                            state: LiveState::Live,
-                            message: r.message.clone(),
-                        });
-                    }
-                }
-            }
-        }
-        for e in out {
-            self.emit(e);
-        }
     }
 
     fn flush_held(&self) {

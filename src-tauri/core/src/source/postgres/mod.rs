@@ -157,16 +157,17 @@ impl PgSource {
                 ),
             });
         }
+        // What the server holds now: a sync stops there, and a watch is live once past it.
+        let server_now = catalog::current_wal_lsn(&client)
+            .await
+            .map_err(|d| self.stream_err(durable.position_num, d, true))? as i64;
         let target = match opts.until {
             RunUntil::CaughtUp => {
-                let t = catalog::current_wal_lsn(&client)
-                    .await
-                    .map_err(|d| self.stream_err(durable.position_num, d, true))? as i64;
-                if t <= durable.position_num.max(confirmed) {
+                if server_now <= durable.position_num.max(confirmed) {
                     report(SourceState::Stopped, writer, Some(0), None);
                     return Ok(Ended::Done);
                 }
-                Some(t)
+                Some(server_now)
             }
             RunUntil::Cancelled => None,
         };
@@ -184,7 +185,13 @@ impl PgSource {
             target: self.conn.target(),
             detail: e.to_string(),
         })?;
-        report(SourceState::CatchingUp, writer, None, None);
+        // Nothing to catch up on: a watch is live from the start.
+        let mut reported = if target.is_none() && start >= server_now {
+            SourceState::Live
+        } else {
+            SourceState::CatchingUp
+        };
+        report(reported, writer, None, None);
 
         let mut durable_rx = writer.watch();
         let mut rels: HashMap<u32, RelState> = HashMap::new();
@@ -193,7 +200,6 @@ impl PgSource {
         let mut last_commit = durable.position_num;
         let mut acked = durable.position_num;
         let mut last_report = Instant::now();
-        let mut live = false;
         let mut server_end: i64 = start;
         let result: Result<Ended, SourceError> = loop {
             let ev = tokio::select! {
@@ -294,17 +300,20 @@ impl PgSource {
                     }
                 }
             }
-            if last_report.elapsed() >= REPORT_EVERY {
+            // Live once everything the server held at connect time has been read. The walsender
+            // sends a keepalive as soon as it runs out of WAL, so an idle server gets there too.
+            // A change of state is reported at once: the stream may then stay silent for long.
+            let state = if reported == SourceState::Live
+                || (target.is_none() && !in_txn && server_end.max(last_commit) >= server_now)
+            {
+                SourceState::Live
+            } else {
+                SourceState::CatchingUp
+            };
+            if state != reported || last_report.elapsed() >= REPORT_EVERY {
                 last_report = Instant::now();
+                reported = state;
                 let behind = target.map(|t| (t - last_commit).max(0) as u64);
-                let state = if target.is_none() && !in_txn && server_end <= last_commit {
-                    live = true;
-                    SourceState::Live
-                } else if live {
-                    SourceState::Live
-                } else {
-                    SourceState::CatchingUp
-                };
                 report(state, writer, behind, None);
             }
         };
