@@ -41,36 +41,12 @@ pub async fn run_source(
         "postgres" => {
             let cfg: PgSourceConfig = serde_json::from_value(rec.config.clone())
                 .map_err(|e| config_err(name, format!("stored settings unreadable: {e}")))?;
-            PgSource::new(name, cfg, password)?.run(&mut writer, opts).await
+            let mut source = PgSource::new(name, cfg, password)?;
+            run_retrying(&mut source, name, &mut writer, opts).await
         }
         "sqlite" => {
-            let path = sqlite_path(&rec)?;
-            let mut source = SqliteSource::new(name, &path);
-            // A following run outlives passing trouble (the application holding a write lock
-            // for long, the file being replaced): wait and go on from the durable position.
-            let mut delay = std::time::Duration::from_millis(500);
-            loop {
-                match source.run(&mut writer, opts).await {
-                    Err(e) if e.is_transient() && opts.until == RunUntil::Cancelled && !opts.cancel.is_cancelled() => {
-                        let d = writer.durable();
-                        opts.report(Progress {
-                            source: name.to_string(),
-                            state: SourceState::Reconnecting,
-                            events: d.events,
-                            transactions: d.transactions,
-                            position: d.position,
-                            behind: None,
-                            message: Some(format!("{e}; retrying in {:.1}s", delay.as_secs_f64())),
-                        });
-                        tokio::select! {
-                            _ = opts.cancel.cancelled() => break Ok(()),
-                            _ = tokio::time::sleep(delay) => {}
-                        }
-                        delay = (delay * 2).min(std::time::Duration::from_secs(30));
-                    }
-                    other => break other,
-                }
-            }
+            let mut source = SqliteSource::new(name, &sqlite_path(&rec)?);
+            run_retrying(&mut source, name, &mut writer, opts).await
         }
         other => Err(config_err(name, format!("unknown source kind {other:?}"))),
     };
@@ -78,6 +54,47 @@ pub async fn run_source(
     let closed = writer.close().await;
     res?;
     closed.map_err(SourceError::from)
+}
+
+/// Runs `source`, outliving passing trouble — a dropped connection, a restarted server, an
+/// application holding a write lock for long: a transient failure is reported as
+/// reconnecting and the source starts again from the writer's durable position after a pause
+/// (0.5 s, doubling up to 30 s). A following run retries for as long as it is not cancelled;
+/// a catch-up gives up after 5 failures in a row, so `rowtrail sync` ends.
+async fn run_retrying(
+    source: &mut impl Source,
+    name: &str,
+    writer: &mut WriterHandle,
+    opts: &RunOptions,
+) -> Result<(), SourceError> {
+    const CATCH_UP_RETRIES: u32 = 5;
+    let mut delay = std::time::Duration::from_millis(500);
+    let mut failures = 0;
+    loop {
+        match source.run(writer, opts).await {
+            // Stopping while the connection drops is still a clean stop.
+            Err(e) if e.is_transient() && opts.cancel.is_cancelled() => return Ok(()),
+            Err(e) if e.is_transient() && (opts.until == RunUntil::Cancelled || failures < CATCH_UP_RETRIES) => {
+                failures += 1;
+                let d = writer.durable();
+                opts.report(Progress {
+                    source: name.to_string(),
+                    state: SourceState::Reconnecting,
+                    events: d.events,
+                    transactions: d.transactions,
+                    position: d.position,
+                    behind: None,
+                    message: Some(format!("{e}; retrying in {:.1}s", delay.as_secs_f64())),
+                });
+                tokio::select! {
+                    _ = opts.cancel.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(std::time::Duration::from_secs(30));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn sqlite_path(rec: &SourceRecord) -> Result<PathBuf, SourceError> {

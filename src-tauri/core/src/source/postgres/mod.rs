@@ -57,11 +57,6 @@ struct RelState {
     identity: Vec<bool>,
 }
 
-enum Ended {
-    /// Caught up (or cancelled): the run is over.
-    Done,
-}
-
 impl PgSource {
     /// A source named `name`; `password` overrides any in the URL.
     pub fn new(name: &str, config: PgSourceConfig, password: Option<String>) -> Result<PgSource, SourceError> {
@@ -97,8 +92,9 @@ impl PgSource {
         })
     }
 
-    /// One connection's worth of streaming.
-    async fn session(&mut self, writer: &mut WriterHandle, opts: &RunOptions) -> Result<Ended, SourceError> {
+    /// One connection's worth of streaming. A broken connection is an error for the caller to
+    /// retry ([`SourceError::is_transient`]); this method never retries by itself.
+    async fn session(&mut self, writer: &mut WriterHandle, opts: &RunOptions) -> Result<(), SourceError> {
         let name = self.name.clone();
         let report = |state: SourceState, w: &WriterHandle, behind: Option<u64>, message: Option<String>| {
             let d = w.durable();
@@ -165,7 +161,7 @@ impl PgSource {
             RunUntil::CaughtUp => {
                 if server_now <= durable.position_num.max(confirmed) {
                     report(SourceState::Stopped, writer, Some(0), None);
-                    return Ok(Ended::Done);
+                    return Ok(());
                 }
                 Some(server_now)
             }
@@ -201,9 +197,9 @@ impl PgSource {
         let mut acked = durable.position_num;
         let mut last_report = Instant::now();
         let mut server_end: i64 = start;
-        let result: Result<Ended, SourceError> = loop {
+        let result: Result<(), SourceError> = loop {
             let ev = tokio::select! {
-                _ = opts.cancel.cancelled(), if !in_txn => break Ok(Ended::Done),
+                _ = opts.cancel.cancelled(), if !in_txn => break Ok(()),
                 // A quiet stream must not leave committed transactions in the handle's buffer.
                 _ = tokio::time::sleep(Duration::from_millis(20)), if writer.has_pending() => {
                     writer.send().await?;
@@ -227,7 +223,7 @@ impl PgSource {
                     if in_txn {
                         break Err(self.stream_err(last_commit, "the server ended the stream inside a transaction".into(), true));
                     }
-                    break Ok(Ended::Done);
+                    break Ok(());
                 }
                 Ok(Ok(Some(ev))) => ev,
             };
@@ -296,7 +292,7 @@ impl PgSource {
             if !in_txn {
                 if let Some(t) = target {
                     if last_commit >= t || server_end >= t {
-                        break Ok(Ended::Done);
+                        break Ok(());
                     }
                 }
             }
@@ -454,34 +450,7 @@ impl PgSource {
 
 impl Source for PgSource {
     async fn run(&mut self, writer: &mut WriterHandle, opts: &RunOptions) -> Result<(), SourceError> {
-        let mut delay = Duration::from_millis(500);
-        let mut failures = 0;
-        loop {
-            match self.session(writer, opts).await {
-                Ok(Ended::Done) => return Ok(()),
-                // Stopping while the connection drops is still a clean stop.
-                Err(e) if e.is_transient() && opts.cancel.is_cancelled() => return Ok(()),
-                Err(e) if e.is_transient() && !opts.cancel.is_cancelled() && (opts.until == RunUntil::Cancelled || failures < 5) => {
-                    failures += 1;
-                    let d = writer.durable();
-                    opts.report(Progress {
-                        source: self.name.clone(),
-                        state: SourceState::Reconnecting,
-                        events: d.events,
-                        transactions: d.transactions,
-                        position: d.position,
-                        behind: None,
-                        message: Some(format!("{e}; retrying in {:.1}s", delay.as_secs_f64())),
-                    });
-                    tokio::select! {
-                        _ = opts.cancel.cancelled() => return Ok(()),
-                        _ = tokio::time::sleep(delay) => {}
-                    }
-                    delay = (delay * 2).min(Duration::from_secs(30));
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        self.session(writer, opts).await
     }
 }
 
