@@ -7,7 +7,7 @@ use rowtrail_core::cache::query::{EventFilter, EventRow};
 use rowtrail_core::cache::{Cache, CacheError, Durable, SourceRecord};
 use rowtrail_core::demo::DemoInfo;
 use rowtrail_core::diff::{render_plain, sanitize_for_terminal};
-use rowtrail_core::event::{Cell, Op};
+use rowtrail_core::event::Op;
 use rowtrail_core::history::{FieldChange, History};
 use rowtrail_core::sync::{PgPlan, SourceStatus};
 use rowtrail_core::time_fmt::format_us;
@@ -113,19 +113,6 @@ fn key_text(e: &EventRow) -> String {
         .join(",")
 }
 
-fn changed_columns(e: &EventRow) -> Vec<String> {
-    match (&e.before, &e.after) {
-        (Some(b), Some(a)) => e
-            .columns
-            .iter()
-            .zip(b.iter().zip(a))
-            .filter(|(_, (x, y))| x != y && !matches!(x, Cell::Missing) && !matches!(y, Cell::Missing))
-            .map(|(c, _)| c.name.clone())
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 fn context_text(ctx: &serde_json::Map<String, serde_json::Value>) -> String {
     ctx.iter()
         .map(|(k, v)| format!("{k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
@@ -143,7 +130,7 @@ pub fn print_events(cache: &Cache, filter: &EventFilter, as_json: bool) -> Resul
         let line = if as_json {
             e.to_json().to_string()
         } else {
-            let changed = changed_columns(&e);
+            let changed = e.changed_columns();
             sanitize(&format!(
                 "#{:<6} {}  {:<8} {:<7} {:<8} {}.{}  {}{}{}",
                 e.id,

@@ -418,20 +418,6 @@ fn context_map(ctx: &serde_json::Map<String, serde_json::Value>) -> BTreeMap<Str
         .collect()
 }
 
-/// The columns whose known value differs between the before and after image.
-pub(crate) fn changed_columns(e: &EventRow) -> Vec<String> {
-    match (&e.before, &e.after) {
-        (Some(b), Some(a)) => e
-            .columns
-            .iter()
-            .zip(b.iter().zip(a))
-            .filter(|(_, (x, y))| x != y && !matches!(x, Cell::Missing) && !matches!(y, Cell::Missing))
-            .map(|(c, _)| c.name.clone())
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// A value shortened to one line of at most `max` characters, starting `skip` characters in
 /// (marked with a leading `…`).
 fn short(v: Option<&Cell>, max: usize, skip: usize) -> String {
@@ -534,7 +520,7 @@ fn summarize(e: &EventRow, changed: &[String]) -> String {
 
 /// The list row of a stored event.
 pub(crate) fn summary_of(e: &EventRow) -> EventSummary {
-    let changed = changed_columns(e);
+    let changed = e.changed_columns();
     EventSummary {
         id: e.id,
         txn_row: e.txn_row,
@@ -1208,7 +1194,7 @@ pub async fn export_events(api: &Api, req: ExportEventsRequest) -> Result<Export
                             serde_json::Value::Null => String::new(),
                             other => other.to_string(),
                         };
-                        let changed = changed_columns(&e).join(",");
+                        let changed = e.changed_columns().join(",");
                         let fields: Vec<String> = EVENTS_CSV_HEADER
                             .iter()
                             .map(|k| if *k == "changed" { changed.clone() } else { s(k) })

@@ -72,6 +72,21 @@ pub struct EventRow {
 }
 
 impl EventRow {
+    /// The columns whose known value differs between the before and after image (an update's
+    /// changed columns; empty for inserts, deletes and truncates).
+    pub fn changed_columns(&self) -> Vec<String> {
+        match (&self.before, &self.after) {
+            (Some(b), Some(a)) => self
+                .columns
+                .iter()
+                .zip(b.iter().zip(a))
+                .filter(|(_, (x, y))| x != y && !matches!(x, Cell::Missing) && !matches!(y, Cell::Missing))
+                .map(|(c, _)| c.name.clone())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The scripting-contract JSON object (see DESIGN.md "Scripting contract").
     pub fn to_json(&self) -> Value {
         let mut o = Map::new();
