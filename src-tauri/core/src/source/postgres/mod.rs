@@ -325,9 +325,9 @@ impl PgSource {
         if d.position_num > confirmed {
             advance_slot(&client, &self.config.slot, d.position_num as u64).await;
         }
-        let outcome = result?;
+        result?;
         report(SourceState::Stopped, writer, Some(0), None);
-        Ok(outcome)
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
