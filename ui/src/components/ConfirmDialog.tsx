@@ -50,7 +50,15 @@ export function ConfirmDialog(props: {
         </>
       }
     >
-      {props.children}
+      {/* A form, so that Enter in its one text field confirms. */}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!busy()) void confirm();
+        }}
+      >
+        {props.children}
+      </form>
       <Show when={error()}>
         <ErrorBanner title={`${props.confirmLabel} failed`} error={error()} />
       </Show>

@@ -60,6 +60,10 @@ export function SourcesScreen() {
   const [removing, setRemoving] = createSignal<SourceInfo | null>(null);
   const [dropUpstream, setDropUpstream] = createSignal(true);
   const [busy, setBusy] = createSignal<string | null>(null);
+  // Passwords are never stored, so after a restart a PostgreSQL source that needs one fails
+  // to connect until someone gives it again, for this session.
+  const [askPassword, setAskPassword] = createSignal<SourceInfo | null>(null);
+  const [password, setPassword] = createSignal("");
   const [actionError, setActionError] = createSignal<{ title: string; error: unknown } | null>(null);
   const [progress, setProgress] = createSignal<Record<string, Progress>>({});
   const [states, setStates] = createSignal<Record<string, Live>>({});
@@ -257,6 +261,19 @@ export function SourcesScreen() {
                                 </Show>
                                 {action(s).label}
                               </button>{" "}
+                              <Show when={s.kind === "postgres" && (st().state === "error" || st().state === "idle" || st().state === "paused")}>
+                                <button
+                                  class="small"
+                                  title="Start capture with a password (kept in memory for this session only, never stored)"
+                                  onClick={() => {
+                                    setPassword("");
+                                    setAskPassword(s);
+                                  }}
+                                  data-testid="source-password"
+                                >
+                                  Password…
+                                </button>{" "}
+                              </Show>
                               <button
                                 class="small danger"
                                 onClick={() => {
@@ -328,6 +345,30 @@ export function SourcesScreen() {
             slots.refetch();
           }}
         />
+      </Show>
+      <Show when={askPassword()}>
+        {(s) => (
+          <ConfirmDialog
+            title={`Connect ${s().name} with a password`}
+            confirmLabel={stateOf(s()).state === "paused" ? "Resume" : "Connect"}
+            testid="password-dialog"
+            onClose={() => setAskPassword(null)}
+            onConfirm={async () => {
+              await call(stateOf(s()).state === "paused" ? "resume_source" : "watch_source", { name: s().name, password: password() || null });
+              setPassword("");
+              q.refetch();
+            }}
+          >
+            <p class="s-m-0">
+              For <span class="mono">{s().target}</span>. Rowtrail keeps it in memory until it quits and never writes it anywhere; with
+              <code>ROWTRAIL_PG_PASSWORD</code> or <code>PGPASSWORD</code> set when Rowtrail starts, it is not asked for.
+            </p>
+            <label class="field">
+              Password
+              <input type="password" autocomplete="off" value={password()} onInput={(e) => setPassword(e.currentTarget.value)} data-testid="password-input" />
+            </label>
+          </ConfirmDialog>
+        )}
       </Show>
       <Show when={removing()}>
         {(s) => (
