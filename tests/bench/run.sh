@@ -12,6 +12,12 @@
 # 2. History: a cache of BENCH_RECORDS x BENCH_VERSIONS events built through the engine's
 #    WriterHandle; `record_history` for BENCH_LOOKUPS random records against the equivalent
 #    indexed PostgreSQL query (tests/src/bin/rowtrail-bench.rs).
+# 3. UI: a workspace of BENCH_UI_EVENTS events with one record of BENCH_UI_VERSIONS versions
+#    (`rowtrail-bench ui-cache`), then tests/e2e/bench.mjs: release `rowtrail serve` on it in
+#    headless Chromium (Changes screen to first rows, opening that record, scroll frame
+#    times), the UI bundle's gzip size, and the desktop app's cold start under Xvfb (through
+#    tauri-driver; its release build takes many minutes on 2 cores: BENCH_UI_DESKTOP=0 skips
+#    it). Needs no PostgreSQL, but runs inside the same wrapper.
 #
 # Environment (all optional):
 #   BENCH_N         rows inserted, then updated in one transaction     (default 500000)
@@ -19,7 +25,13 @@
 #   BENCH_RECORDS   records in the history cache                       (default 100000)
 #   BENCH_VERSIONS  versions per record                                (default 100)
 #   BENCH_LOOKUPS   history lookups timed                              (default 1000)
-#   BENCH_ONLY      `ingest` or `history` to run one part only
+#   BENCH_UI_EVENTS   events in the UI benchmark's workspace           (default 1000000)
+#   BENCH_UI_VERSIONS versions of its one long-lived record             (default 1000)
+#   BENCH_UI_RUNS     repetitions of each timed UI action               (default 10)
+#   BENCH_UI_SCROLL_S seconds of scrolling                              (default 6)
+#   BENCH_UI_DESKTOP  0 to skip the desktop app's cold start            (default 1)
+#   BENCH_UI_DESKTOP_RUNS  launches of the desktop app                  (default 5)
+#   BENCH_ONLY      `ingest`, `history` or `ui` to run one part only
 #   BENCH_DIR       work directory for caches (default /work/scratch/rowtrail-bench if
 #                   /work/scratch exists, else $TMPDIR/rowtrail-bench); emptied at the end
 #   BENCH_KEEP=1    keep BENCH_DIR's caches afterwards
@@ -46,6 +58,17 @@ if [[ "${1:-}" != "--inner" ]]; then
     log "building release binaries"
     $CARGO build --release -q -p rowtrail-cli
     $CARGO build --release -q -p rowtrail-tests --bin rowtrail-bench
+    if [[ -z "${BENCH_ONLY:-}" || "${BENCH_ONLY:-}" == ui ]]; then
+        log "building the UI (ui/dist) and the browser driver (tests/e2e)"
+        [[ -d ui/node_modules ]] || (cd ui && npm ci --no-audit --no-fund)
+        (cd ui && npm run build >/dev/null)
+        [[ -d tests/e2e/node_modules ]] || (cd tests/e2e && npm ci --no-audit --no-fund)
+        if [[ "${BENCH_UI_DESKTOP:-1}" != 0 ]]; then
+            log "building the desktop app (release; it embeds ui/dist) and tauri-driver"
+            $CARGO build --release -q -p rowtrail-desktop
+            src-tauri/scripts/install-tauri-driver.sh
+        fi
+    fi
     TARGET=$($CARGO metadata --format-version 1 --no-deps 2>/dev/null \
         | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
     export BENCH_TARGET=${TARGET:-$ROOT/target}/release
@@ -206,8 +229,39 @@ history() {
     psql -d "$ADMIN" -c "DROP DATABASE bench_history"
 }
 
-[[ "$ONLY" == history ]] || ingest
-[[ "$ONLY" == ingest ]] || history
+# ============================== 3. UI ==============================
+UI_EVENTS=${BENCH_UI_EVENTS:-1000000}
+UI_VERSIONS=${BENCH_UI_VERSIONS:-1000}
+UI_RUNS=${BENCH_UI_RUNS:-10}
+UI_SCROLL_S=${BENCH_UI_SCROLL_S:-6}
+UI_DESKTOP=${BENCH_UI_DESKTOP:-1}
+UI_DESKTOP_RUNS=${BENCH_UI_DESKTOP_RUNS:-5}
+ui() {
+    log "ui: a workspace of $UI_EVENTS events, one record of $UI_VERSIONS versions"
+    "$BB" ui-cache --dir "$DIR/ui" --events "$UI_EVENTS" --versions "$UI_VERSIONS" >"$DIR/ui-cache.out"
+    cat "$DIR/ui-cache.out" >&2
+    # shellcheck disable=SC1091
+    . "$DIR/ui-cache.out"
+    local parts=changes,record,scroll,bundle
+    [[ "$UI_DESKTOP" == 0 ]] || parts+=,desktop
+    log "ui: tests/e2e/bench.mjs ($parts), $UI_RUNS runs"
+    ROWTRAIL_BIN="$RT" ROWTRAIL_DESKTOP_APP="$BENCH_TARGET/rowtrail-desktop" node tests/e2e/bench.mjs \
+        --data-dir "$DIR/ui" --record "$ui_cache_source/$ui_cache_record_table/$ui_cache_record_key" \
+        --runs "$UI_RUNS" --scroll-seconds "$UI_SCROLL_S" --parts "$parts" --desktop-runs "$UI_DESKTOP_RUNS" >"$DIR/ui.out" \
+        || { cat "$DIR/ui.out" >&2; die "tests/e2e/bench.mjs failed"; }
+    cat "$DIR/ui.out" >&2
+    # shellcheck disable=SC1091
+    . "$DIR/ui.out"
+    rm -rf -- "$DIR/ui"
+}
+
+case "$ONLY" in
+    "") ingest; history; ui ;;
+    ingest) ingest ;;
+    history) history ;;
+    ui) ui ;;
+    *) die "BENCH_ONLY must be ingest, history or ui" ;;
+esac
 
 # ============================== report ==============================
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -226,7 +280,8 @@ echo "Machine: $(nproc) cores, $(free -h | awk '/^Mem:/ { print $2 }') RAM, Post
 echo
 echo "| Benchmark | Rowtrail | Baseline | Ratio | Goal | Status |"
 echo "|---|---|---|---|---|---|"
-if [[ "$ONLY" != history ]]; then
+part() { [[ -z "$ONLY" || "$ONLY" == "$1" ]]; }
+if part ingest; then
     RT_EPS=$(calc %.0f "$EVENTS / $RT_BEST")
     RECV_EPS=$(calc %.0f "$EVENTS / $RECV_BEST")
     RATIO=$(calc %.2f "$RECV_BEST / $RT_BEST")
@@ -240,17 +295,33 @@ if [[ "$ONLY" != history ]]; then
     echo "| Peak RSS of \`rowtrail sync\`, worst of $RUNS ($N-row transaction) | ${RT_RSS_MAX} MB | — | — | < 200 MB | $(status "$RT_RSS_MAX < 200") |"
     echo "| Cache size after sync (db + -wal) | $BPE bytes/event ($(( CACHE_BYTES / 1048576 )) MiB) | WAL read: $(calc %.0f "$WAL_BYTES / $EVENTS") bytes/event | — | — | — |"
 fi
-if [[ "$ONLY" != ingest ]]; then
+if part history; then
     echo "| History of one record ($history_versions versions) in a $history_events-event cache, $history_lookups random records: median | $rt_median_ms ms | indexed PostgreSQL query $pg_median_ms ms | $history_ratio_median | median < 10 ms | $(status "$rt_median_ms < 10") |"
     echo "| … p95 / max | $rt_p95_ms / $rt_max_ms ms | $pg_p95_ms / $pg_max_ms ms | $(calc %.2f "$rt_p95_ms / $pg_p95_ms") (p95) | — | — |"
     echo "| … of which the cache query alone (\`Cache::record_events\`, other random records): median / p95 | $rt_query_median_ms / $rt_query_p95_ms ms | $pg_median_ms / $pg_p95_ms ms | $(calc %.2f "$rt_query_median_ms / $pg_median_ms") | — | — |"
     echo "| Building the $history_events-event cache (WriterHandle, txns of 1,000) | ${cache_build_s}s ($cache_build_events_per_s events/s on average, $cache_build_last_tenth_events_per_s events/s over the last tenth), $(( cache_bytes / 1048576 )) MiB ($(calc %.0f "$cache_bytes / $history_events") bytes/event) | PostgreSQL table (UNLOGGED) + index: ${pg_build_s}s, $(( pg_bytes / 1048576 )) MiB | — | — | — |"
 fi
+if part ui; then
+    kb() { calc %.1f "$1 / 1000"; }
+    echo "| UI: Changes screen, app opened (navigation start → first rows painted), $ui_cache_events-event workspace, $UI_RUNS runs: median / max | $changes_load_paint_median_ms / $changes_load_paint_max_ms ms | — | — | < 300 ms | $(status "$changes_load_paint_max_ms < 300") |"
+    echo "| … in-app navigation to Changes (hash change → first rows painted): median / max | $changes_nav_paint_median_ms / $changes_nav_paint_max_ms ms | — | — | < 300 ms | $(status "$changes_nav_paint_max_ms < 300") |"
+    echo "| UI: open a record with $record_versions versions (hash change → timeline and version painted), $UI_RUNS runs: median / max | $record_paint_median_ms / $record_paint_max_ms ms | — | — | < 200 ms | $(status "$record_paint_max_ms < 200") |"
+    echo "| UI: scrolling the Changes list ${scroll_seconds}s (wheel, fast scrollTop, jump to 98 %, wheel): frames over 50 ms / p95 / max of $scroll_frames frames | $scroll_frames_over_50ms / $scroll_frame_p95_ms / $scroll_frame_max_ms ms | — | — | no frame over 50 ms | $(status "$scroll_frames_over_50ms == 0") |"
+    echo "| … after the jump to 98 %: rows (not placeholders) painted | $scroll_jump_rows_ms ms | — | — | — | — |"
+    echo "| UI bundle (ui/dist JS + CSS, gzip -9, libraries included) | $(kb "$bundle_gzip_bytes") kB (JS $(kb "$bundle_js_gzip_bytes"), CSS $(kb "$bundle_css_gzip_bytes"); $(kb "$bundle_raw_bytes") kB raw) | — | — | < 150 kB | $(status "$bundle_gzip_bytes < 150000") |"
+    if [[ "$UI_DESKTOP" != 0 ]]; then
+        echo "| Desktop app cold start (spawn → first rows of Changes, Xvfb, via tauri-driver), $UI_DESKTOP_RUNS launches: median / max | $desktop_start_median_ms / $desktop_start_max_ms ms (of which WebDriver session $desktop_session_median_ms ms median) | — | — | < 1.5 s | $(status "$desktop_start_median_ms < 1500") |"
+    fi
+    echo "| Building the UI workspace ($ui_cache_events events, $ui_cache_transactions txns, WriterHandle) | ${ui_cache_build_s}s, $(( ui_cache_bytes / 1048576 )) MiB | — | — | — | — |"
+fi
 echo
-if [[ "$ONLY" != history ]]; then
+if part ui; then
+    echo "UI: Chromium $chromium headless (software rendering), viewport 1400×900, load $load_start at the browser part's start (${load_end} at its end); API calls (median ms): Changes load $(set | sed -n 's/^changes_load_api_\([a-z_]*\)_median_ms=\(.*\)/\1 \2/p' | paste -sd, -), record $(set | sed -n 's/^record_api_\([a-z_]*\)_median_ms=\(.*\)/\1 \2/p' | paste -sd, -)."
+fi
+if part ingest; then
     echo "Ingest workload on the server: inserts ${INSERT_S}s, one-transaction UPDATE ${UPDATE_S}s; WAL read by each side: $(( WAL_BYTES / 1048576 )) MiB."
 fi
-if [[ "$ONLY" != ingest ]]; then
+if part history; then
     echo "History lookups: both sides warm in the OS page cache (read once beforehand, ${warm_s}s); for each step the PostgreSQL query and \`record_history\` (same key) and the cache query alone (another key) run back to back, in rotating order."
 fi
 echo "Writer settings observed ($WRITER): BATCH_OPS=$(setting BATCH_OPS "$WRITER") ops per batch to the writer thread, commit every COMMIT_EVENTS=$(setting COMMIT_EVENTS "$WRITER") events or COMMIT_AGE=$(setting COMMIT_AGE "$WRITER") (at a source-transaction boundary, or when the queue is empty)."

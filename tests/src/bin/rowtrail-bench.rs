@@ -8,7 +8,13 @@
 //!                        [--lookups 1000] [--txn-events 1000] [--seed 42] [--skip-build 1]
 //! rowtrail-bench watch-slot --pg-url URL --slot SLOT --lsn LSN
 //! rowtrail-bench search-index --cache PATH
+//! rowtrail-bench ui-cache --dir DIR [--events 1000000] [--versions 1000] [--seed 42]
 //! ```
+//!
+//! `ui-cache` writes a workspace (DIR/cache.sqlite, which `rowtrail --data-dir DIR` opens) for
+//! the UI benchmark (tests/bench/ui.mjs): `--events` realistic changes over three tables, in
+//! transactions, through the engine's WriterHandle, with exactly one record of `--versions`
+//! versions, whose table and key it prints.
 //!
 //! `watch-slot` polls `pg_replication_slots` (one connection, every 50 ms) and prints
 //! `reached_unix_s=…` once SLOT's `confirmed_flush_lsn` reaches LSN: run beside
@@ -50,7 +56,8 @@ fn main() -> ExitCode {
         Some("history") => rt.block_on(history(&Opts::parse(&args[1..]))),
         Some("watch-slot") => rt.block_on(watch_slot(&Opts::parse(&args[1..]))),
         Some("search-index") => search_index(&Opts::parse(&args[1..])),
-        _ => Err("usage: rowtrail-bench history --dir DIR --pg-url URL [--records N] [--versions N] [--lookups N] [--txn-events N] [--seed N]\n       rowtrail-bench watch-slot --pg-url URL --slot SLOT --lsn LSN".into()),
+        Some("ui-cache") => rt.block_on(ui_cache(&Opts::parse_with(&args[1..], 1_000_000, 1_000))),
+        _ => Err("usage: rowtrail-bench history --dir DIR --pg-url URL [--records N] [--versions N] [--lookups N] [--txn-events N] [--seed N]\n       rowtrail-bench watch-slot --pg-url URL --slot SLOT --lsn LSN\n       rowtrail-bench ui-cache --dir DIR [--events 1000000] [--versions 1000] [--seed N]".into()),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
@@ -74,15 +81,22 @@ struct Opts {
     cache: PathBuf,
     /// Reuse the cache and table of an earlier run (for profiling the lookups).
     skip_build: bool,
+    /// `ui-cache`: events in all.
+    events: u64,
 }
 
 impl Opts {
     fn parse(args: &[String]) -> Opts {
+        Opts::parse_with(args, 0, 100)
+    }
+
+    /// With other defaults for `--events` and `--versions`.
+    fn parse_with(args: &[String], events: u64, versions: u64) -> Opts {
         let mut o = Opts {
             dir: PathBuf::from("/tmp/rowtrail-bench"),
             pg_url: std::env::var("ROWTRAIL_TEST_PG_URL").unwrap_or_default(),
             records: 100_000,
-            versions: 100,
+            versions,
             lookups: 1000,
             txn_events: 1000,
             seed: 42,
@@ -90,6 +104,7 @@ impl Opts {
             lsn: String::new(),
             cache: PathBuf::new(),
             skip_build: false,
+            events,
         };
         let mut it = args.iter();
         while let Some(a) = it.next() {
@@ -107,6 +122,7 @@ impl Opts {
                 "--lsn" => o.lsn = v.clone(),
                 "--cache" => o.cache = PathBuf::from(v),
                 "--skip-build" => o.skip_build = num() != 0,
+                "--events" => o.events = num(),
                 other => panic!("unknown option {other}"),
             }
         }
@@ -134,10 +150,6 @@ fn note(r: u64, v: u64) -> String {
     format!("Order {r} (rev {}): customer asked us to leave the parcel at the back door and to call ahead.", v / 10)
 }
 
-fn cells(vals: [String; 5]) -> Vec<Cell> {
-    vals.into_iter().map(Cell::Text).collect()
-}
-
 fn relation() -> Relation {
     let col = |name: &str, t: &str, key: bool| ColumnDef { name: name.into(), type_name: t.into(), key };
     Relation {
@@ -162,75 +174,134 @@ fn sqlite_bytes(path: &Path) -> u64 {
         .sum()
 }
 
+/// Fills a new cache through the engine's own `WriterHandle`, as a source would: one source,
+/// numbered transactions (each `begin` commits the previous one and marks the boundary, as
+/// sources do at every commit), progress on stderr every 10 s. Shared by `history` and
+/// `ui-cache`.
+struct CacheFill {
+    w: WriterHandle,
+    txn: i64,
+    open: bool,
+    events: u64,
+    total: u64,
+    started: Instant,
+    last_report: Instant,
+}
+
+fn werr(e: rowtrail_core::cache::CacheError) -> String {
+    e.to_string()
+}
+
+impl CacheFill {
+    /// Creates `path` afresh (removing any old cache there) with one source; `total` is only
+    /// for the progress lines.
+    async fn create(path: &Path, source: &str, kind: &str, config: serde_json::Value, total: u64) -> Result<CacheFill, String> {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        let cache = Cache::open(path).map_err(|e| e.to_string())?;
+        let src = cache.add_source(source, kind, &config).map_err(|e| e.to_string())?;
+        drop(cache);
+        let w = WriterHandle::spawn(path, src.id).map_err(werr)?;
+        let now = Instant::now();
+        Ok(CacheFill { w, txn: 0, open: false, events: 0, total, started: now, last_report: now })
+    }
+
+    async fn relation(&mut self, id: u32, relation: Relation) -> Result<(), String> {
+        self.w.push(WriteOp::Relation { id, relation }).await.map_err(werr)
+    }
+
+    /// Commits the open transaction, if any, and begins the next one.
+    async fn begin(&mut self, committed_us: i64) -> Result<(), String> {
+        self.commit().await?;
+        self.txn += 1;
+        let pos = 0x1_0000_0000 + self.txn * 4096;
+        self.open = true;
+        self.w
+            .push(WriteOp::Begin(TxnMeta {
+                txid: (1000 + self.txn).to_string(),
+                position: format_lsn(pos as u64),
+                position_num: pos,
+                committed_us,
+            }))
+            .await
+            .map_err(werr)
+    }
+
+    async fn context(&mut self, key: &str, value: &str) -> Result<(), String> {
+        self.w.push(WriteOp::Context { key: key.into(), value: value.into() }).await.map_err(werr)
+    }
+
+    async fn event(&mut self, relation: u32, event: ChangeEvent) -> Result<(), String> {
+        self.w.push(WriteOp::Event { relation, event }).await.map_err(werr)?;
+        self.events += 1;
+        if self.last_report.elapsed() >= Duration::from_secs(10) {
+            self.last_report = Instant::now();
+            eprintln!(
+                "  cache: {}/{} events ({:.0}/s)",
+                self.events,
+                self.total,
+                self.events as f64 / self.started.elapsed().as_secs_f64()
+            );
+        }
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> Result<(), String> {
+        if self.open {
+            self.open = false;
+            self.w.push(WriteOp::Commit).await.map_err(werr)?;
+            // As sources do at every commit: lets the writer see a transaction boundary.
+            self.w.boundary().await.map_err(werr)?;
+        }
+        Ok(())
+    }
+
+    /// Commits, closes the writer and checks that it stored every event: (events, time taken).
+    async fn finish(mut self) -> Result<(u64, Duration), String> {
+        self.commit().await?;
+        let d = self.w.close().await.map_err(werr)?;
+        if d.events != self.events {
+            return Err(format!("the writer stored {} events, expected {}", d.events, self.events));
+        }
+        Ok((d.events, self.started.elapsed()))
+    }
+}
+
 /// Events in commit order: version-major, so one record's versions are spread over the whole
 /// file (as a record changed now and then over a long history), `txn_events` per transaction.
 async fn build_cache(o: &Opts, path: &Path) -> Result<(u64, Duration), String> {
-    let _ = std::fs::remove_file(path);
-    let _ = std::fs::remove_file(format!("{}-wal", path.display()));
-    let _ = std::fs::remove_file(format!("{}-shm", path.display()));
-    let cache = Cache::open(path).map_err(|e| e.to_string())?;
-    let src = cache
-        .add_source("bench", "postgres", &serde_json::json!({}))
-        .map_err(|e| e.to_string())?;
-    drop(cache);
-    let started = Instant::now();
-    let mut w = WriterHandle::spawn(path, src.id).map_err(|e| e.to_string())?;
-    let err = |e: rowtrail_core::cache::CacheError| e.to_string();
-    w.push(WriteOp::Relation { id: 1, relation: relation() }).await.map_err(err)?;
     let total = o.records * o.versions;
+    let mut fill = CacheFill::create(path, "bench", "postgres", serde_json::json!({}), total).await?;
+    fill.relation(1, relation()).await?;
     let mut n: u64 = 0;
-    let mut txn: i64 = 0;
-    let mut last_report = Instant::now();
     let mut last_tenth: Option<Instant> = None;
     let mut prev: Vec<Option<Vec<Cell>>> = vec![None; o.records as usize];
     for v in 0..o.versions {
         for r in 1..=o.records {
             if n % o.txn_events == 0 {
-                if n > 0 {
-                    w.push(WriteOp::Commit).await.map_err(err)?;
-                    // As sources do at every commit: lets the writer see a transaction boundary.
-                    w.boundary().await.map_err(err)?;
-                }
-                txn += 1;
-                let pos = 0x1_0000_0000 + txn * 4096;
-                w.push(WriteOp::Begin(TxnMeta {
-                    txid: (1000 + txn).to_string(),
-                    position: format_lsn(pos as u64),
-                    position_num: pos,
-                    committed_us: (BASE_SECS + (v * 100_000 + r) as i64) * 1_000_000,
-                }))
-                .await
-                .map_err(err)?;
+                fill.begin((BASE_SECS + (v * 100_000 + r) as i64) * 1_000_000).await?;
             }
             // The before image of version v is the after image of version v-1.
             let after = cells(row(r, v));
             let before = prev[(r - 1) as usize].replace(after.clone());
             let op = if before.is_none() { Op::Insert } else { Op::Update };
-            let event = ChangeEvent { op, before, after: Some(after) };
-            w.push(WriteOp::Event { relation: 1, event }).await.map_err(err)?;
+            fill.event(1, ChangeEvent { op, before, after: Some(after) }).await?;
             n += 1;
             if n == total - total / 10 {
                 last_tenth = Some(Instant::now());
             }
-            if last_report.elapsed() >= Duration::from_secs(10) {
-                last_report = Instant::now();
-                eprintln!(
-                    "  cache: {n}/{total} events ({:.0}/s)",
-                    n as f64 / started.elapsed().as_secs_f64()
-                );
-            }
         }
     }
-    w.push(WriteOp::Commit).await.map_err(err)?;
-    let d = w.close().await.map_err(err)?;
-    if d.events != total {
-        return Err(format!("the writer stored {} events, expected {total}", d.events));
+    let (events, took) = fill.finish().await?;
+    if events != total {
+        return Err(format!("the writer stored {events} events, expected {total}"));
     }
     if let Some(t) = last_tenth {
         // The rate over the last tenth, once the cache is large.
         println!("cache_build_last_tenth_events_per_s={:.0}", (total / 10) as f64 / t.elapsed().as_secs_f64());
     }
-    Ok((d.events, started.elapsed()))
+    Ok((events, took))
 }
 
 /// The same events as rows of an indexed PostgreSQL table, built with INSERT … SELECT
@@ -543,5 +614,317 @@ fn search_index(o: &Opts) -> Result<(), String> {
         sql(&format!("BEGIN; INSERT INTO events_text (rowid, body) SELECT id, {body} FROM events ORDER BY id; COMMIT;"))?;
         println!("{label}_s={:.2} (index {} MiB)", t.elapsed().as_secs_f64(), size().saturating_sub(base) >> 20);
     }
+    Ok(())
+}
+
+/// xorshift64*: deterministic pseudo-random numbers without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let x = &mut self.0;
+        *x ^= *x >> 12;
+        *x ^= *x << 25;
+        *x ^= *x >> 27;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in 0..n.
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A timestamp in PostgreSQL's text form (`2026-01-01 00:00:00+00`).
+fn pg_ts(us: i64) -> String {
+    let ts = format_us(us);
+    format!("{} {}+00", &ts[..10], &ts[11..19])
+}
+
+fn money(cents: u64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+const ORDER_STATUSES: [&str; 6] = ["pending", "paid", "packed", "shipped", "delivered", "cancelled"];
+const ACTORS: [&str; 8] = [
+    "alice@shop.example",
+    "bob@shop.example",
+    "carol@shop.example",
+    "svc:checkout",
+    "svc:billing",
+    "svc:fulfilment",
+    "svc:inventory-sync",
+    "dave@shop.example",
+];
+const REASONS: [&str; 5] = ["checkout", "payment captured", "picked and packed", "carrier scan", "stock count"];
+const WAREHOUSES: [&str; 4] = ["AMS-1", "BER-2", "LYS-1", "MAD-3"];
+const TIERS: [&str; 3] = ["standard", "plus", "business"];
+const FIRST: [&str; 8] = ["Ada", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances"];
+const LAST: [&str; 8] = ["Lovelace", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen"];
+
+/// The relation ids of `ui-cache`'s tables.
+const REL_ORDERS: u32 = 1;
+const REL_CUSTOMERS: u32 = 2;
+const REL_INVENTORY: u32 = 3;
+/// Stock keeping units of the inventory table; the first is the record with many versions.
+const INVENTORY_SKUS: u64 = 5_000;
+const CUSTOMERS: u64 = 20_000;
+
+fn ui_relations() -> [(u32, Relation); 3] {
+    let col = |name: &str, t: &str, key: bool| ColumnDef { name: name.into(), type_name: t.into(), key };
+    let rel = |table: &str, columns: Vec<ColumnDef>| Relation { schema: "public".into(), table: table.into(), columns };
+    [
+        (
+            REL_ORDERS,
+            rel(
+                "orders",
+                vec![
+                    col("id", "bigint", true),
+                    col("customer_id", "bigint", false),
+                    col("status", "text", false),
+                    col("total", "numeric(12,2)", false),
+                    col("updated_at", "timestamp with time zone", false),
+                    col("note", "text", false),
+                ],
+            ),
+        ),
+        (
+            REL_CUSTOMERS,
+            rel(
+                "customers",
+                vec![
+                    col("id", "bigint", true),
+                    col("name", "text", false),
+                    col("email", "text", false),
+                    col("tier", "text", false),
+                    col("updated_at", "timestamp with time zone", false),
+                ],
+            ),
+        ),
+        (
+            REL_INVENTORY,
+            rel(
+                "inventory",
+                vec![
+                    col("sku", "text", true),
+                    col("warehouse", "text", false),
+                    col("qty", "integer", false),
+                    col("reserved", "integer", false),
+                    col("updated_at", "timestamp with time zone", false),
+                ],
+            ),
+        ),
+    ]
+}
+
+#[derive(Clone, Copy)]
+struct OrderState {
+    customer: u64,
+    status: u8,
+    cents: u64,
+    rev: u32,
+    updated_us: i64,
+}
+
+fn order_row(id: u64, s: &OrderState) -> Vec<Cell> {
+    let note = if s.rev == 0 {
+        format!("Order {id}: please leave the parcel with the neighbour at number {} if nobody answers.", id % 97)
+    } else {
+        format!("Order {id} (rev {}): customer called, delivery window moved; ring twice, parcel is fragile.", s.rev)
+    };
+    cells([
+        id.to_string(),
+        s.customer.to_string(),
+        ORDER_STATUSES[s.status as usize].to_string(),
+        money(s.cents),
+        pg_ts(s.updated_us),
+        note,
+    ])
+}
+
+#[derive(Clone, Copy)]
+struct CustomerState {
+    tier: u8,
+    email_rev: u32,
+    updated_us: i64,
+}
+
+fn customer_row(id: u64, s: &CustomerState) -> Vec<Cell> {
+    let first = FIRST[(id % 8) as usize];
+    let last = LAST[(id / 8 % 8) as usize];
+    let email = if s.email_rev == 0 {
+        format!("{}.{}{id}@example.com", first.to_lowercase(), last.to_lowercase())
+    } else {
+        format!("{}{id}+{}@mail.example.org", first.to_lowercase(), s.email_rev)
+    };
+    cells([id.to_string(), format!("{first} {last}"), email, TIERS[s.tier as usize].to_string(), pg_ts(s.updated_us)])
+}
+
+#[derive(Clone, Copy)]
+struct StockState {
+    qty: u64,
+    reserved: u64,
+    updated_us: i64,
+}
+
+fn sku(n: u64) -> String {
+    format!("SKU-{n:06}")
+}
+
+fn stock_row(n: u64, s: &StockState) -> Vec<Cell> {
+    cells([sku(n), WAREHOUSES[(n % 4) as usize].to_string(), s.qty.to_string(), s.reserved.to_string(), pg_ts(s.updated_us)])
+}
+
+fn cells<const N: usize>(vals: [String; N]) -> Vec<Cell> {
+    vals.into_iter().map(Cell::Text).collect()
+}
+
+/// `ui-cache`: a workspace for the UI benchmark (tests/bench/ui.mjs): `events` changes in
+/// transactions of 1 to 8 events over three tables of one (paused) PostgreSQL source, with an
+/// actor on every transaction, written through the engine's WriterHandle into the workspace's
+/// cache. Orders are inserted, moved through their statuses and now and then deleted;
+/// customers and stock levels change. Exactly one record, inventory `SKU-000001`, gets
+/// `versions` versions, spread evenly over the whole history; every other record has far
+/// fewer (a few on average, well under 100 at most).
+async fn ui_cache(o: &Opts) -> Result<(), String> {
+    let total = o.events;
+    let hot_versions = o.versions;
+    if hot_versions == 0 || hot_versions > total {
+        return Err(format!("--versions must be between 1 and --events ({total})"));
+    }
+    std::fs::create_dir_all(&o.dir).map_err(|e| format!("{}: {e}", o.dir.display()))?;
+    let ws = rowtrail_core::workspace::Workspace::resolve(Some(&o.dir));
+    let path = ws.cache_path();
+    eprintln!("ui-cache: {total} events into {}", path.display());
+    // Paused: `rowtrail serve` and the app do not try to reach this (made-up) server.
+    let config = serde_json::json!({"url": "postgres://shop@db.shop.example/shop", "paused": true});
+    let mut fill = CacheFill::create(&path, "shop", "postgres", config, total).await?;
+    for (id, rel) in ui_relations() {
+        fill.relation(id, rel).await?;
+    }
+
+    let mut rng = Rng(o.seed.max(1));
+    let mut now_us: i64 = BASE_SECS * 1_000_000;
+    let mut orders: Vec<Option<OrderState>> = vec![None]; // index = order id; 0 unused
+    let mut live_orders: Vec<u64> = Vec::new();
+    let mut customers: Vec<Option<CustomerState>> = vec![None; CUSTOMERS as usize + 1];
+    let mut stock: Vec<Option<StockState>> = vec![None; INVENTORY_SKUS as usize + 1];
+    let hot_every = total / hot_versions;
+    let mut hot_done: u64 = 0;
+    let mut counts = [0u64; 4]; // insert, update, delete, hot
+    let mut n: u64 = 0;
+    while n < total {
+        now_us += 200_000 + rng.below(3_000_000) as i64;
+        fill.begin(now_us).await?;
+        fill.context("actor", ACTORS[rng.below(ACTORS.len() as u64) as usize]).await?;
+        if rng.below(3) == 0 {
+            fill.context("reason", REASONS[rng.below(REASONS.len() as u64) as usize]).await?;
+        }
+        let size = 1 + rng.below(8);
+        for _ in 0..size {
+            if n == total {
+                break;
+            }
+            let event;
+            let rel;
+            if n % hot_every == 0 && hot_done < hot_versions {
+                // The record with many versions: stock of SKU-000001 moving all day.
+                let before = stock[1].map(|s| stock_row(1, &s));
+                let s = StockState { qty: 500 + rng.below(1000), reserved: rng.below(50), updated_us: now_us };
+                stock[1] = Some(s);
+                let op = if before.is_some() { Op::Update } else { Op::Insert };
+                event = ChangeEvent { op, before, after: Some(stock_row(1, &s)) };
+                rel = REL_INVENTORY;
+                hot_done += 1;
+                counts[3] += 1;
+            } else {
+                let pick = rng.below(100);
+                if pick < 30 || live_orders.len() < 100 {
+                    // A new order.
+                    let id = orders.len() as u64;
+                    let s = OrderState { customer: 1 + rng.below(CUSTOMERS), status: 0, cents: 500 + rng.below(50_000), rev: 0, updated_us: now_us };
+                    orders.push(Some(s));
+                    live_orders.push(id);
+                    event = ChangeEvent { op: Op::Insert, before: None, after: Some(order_row(id, &s)) };
+                    rel = REL_ORDERS;
+                    counts[0] += 1;
+                } else if pick < 70 {
+                    // An order moves on (mostly recent ones).
+                    let len = live_orders.len() as u64;
+                    let i = if rng.below(4) == 0 { rng.below(len) } else { len - 1 - rng.below(len.min(5_000)) };
+                    let id = live_orders[i as usize];
+                    let old = orders[id as usize].expect("live order");
+                    let mut s = old;
+                    s.updated_us = now_us;
+                    if s.status < 4 && rng.below(5) != 0 {
+                        s.status += 1;
+                    } else {
+                        s.rev += 1;
+                        s.cents = 500 + rng.below(50_000);
+                    }
+                    orders[id as usize] = Some(s);
+                    event = ChangeEvent { op: Op::Update, before: Some(order_row(id, &old)), after: Some(order_row(id, &s)) };
+                    rel = REL_ORDERS;
+                    counts[1] += 1;
+                } else if pick < 74 {
+                    // An order is deleted.
+                    let i = rng.below(live_orders.len() as u64) as usize;
+                    let id = live_orders.swap_remove(i);
+                    let old = orders[id as usize].take().expect("live order");
+                    event = ChangeEvent { op: Op::Delete, before: Some(order_row(id, &old)), after: None };
+                    rel = REL_ORDERS;
+                    counts[2] += 1;
+                } else if pick < 86 {
+                    // A customer signs up or changes tier or email.
+                    let id = 1 + rng.below(CUSTOMERS);
+                    let old = customers[id as usize];
+                    let s = match old {
+                        None => CustomerState { tier: 0, email_rev: 0, updated_us: now_us },
+                        Some(mut s) => {
+                            if rng.below(2) == 0 {
+                                s.tier = ((s.tier as u64 + 1 + rng.below(2)) % 3) as u8;
+                            } else {
+                                s.email_rev += 1;
+                            }
+                            s.updated_us = now_us;
+                            s
+                        }
+                    };
+                    customers[id as usize] = Some(s);
+                    let op = if old.is_some() { Op::Update } else { Op::Insert };
+                    event = ChangeEvent { op, before: old.map(|o| customer_row(id, &o)), after: Some(customer_row(id, &s)) };
+                    rel = REL_CUSTOMERS;
+                    counts[if old.is_some() { 1 } else { 0 }] += 1;
+                } else {
+                    // A stock level changes (never the record with many versions).
+                    let k = 2 + rng.below(INVENTORY_SKUS - 1);
+                    let old = stock[k as usize];
+                    let s = StockState { qty: rng.below(2_000), reserved: rng.below(40), updated_us: now_us };
+                    stock[k as usize] = Some(s);
+                    let op = if old.is_some() { Op::Update } else { Op::Insert };
+                    event = ChangeEvent { op, before: old.map(|o| stock_row(k, &o)), after: Some(stock_row(k, &s)) };
+                    rel = REL_INVENTORY;
+                    counts[if old.is_some() { 1 } else { 0 }] += 1;
+                }
+            }
+            fill.event(rel, event).await?;
+            n += 1;
+        }
+    }
+    let txns = fill.txn;
+    let (events, took) = fill.finish().await?;
+    if hot_done != hot_versions {
+        return Err(format!("the record with many versions got {hot_done} versions, expected {hot_versions}"));
+    }
+    println!("ui_cache_dir={}", o.dir.display());
+    println!("ui_cache_events={events}");
+    println!("ui_cache_transactions={txns}");
+    println!("ui_cache_inserts={} ui_cache_updates={} ui_cache_deletes={}", counts[0] + 1, counts[1] + counts[3] - 1, counts[2]);
+    println!("ui_cache_source=shop");
+    println!("ui_cache_record_table=public.inventory");
+    println!("ui_cache_record_key={}", sku(1));
+    println!("ui_cache_record_versions={hot_done}");
+    println!("ui_cache_build_s={:.1}", took.as_secs_f64());
+    println!("ui_cache_bytes={}", sqlite_bytes(&path));
     Ok(())
 }
