@@ -301,9 +301,12 @@ async function scroll(browser, app, seconds) {
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   // Frame recorder: every rAF interval from now on.
   await page.evaluate(() => {
-    const r = (window.__rtFrames = { deltas: [], last: null, on: true, longtasks: [] });
+    const r = (window.__rtFrames = { deltas: [], phases: [], phase: "wheel", last: null, on: true, longtasks: [] });
     const tick = (t) => {
-      if (r.last !== null) r.deltas.push(t - r.last);
+      if (r.last !== null) {
+        r.deltas.push(t - r.last);
+        r.phases.push(r.phase);
+      }
       r.last = t;
       if (r.on) requestAnimationFrame(tick);
     };
@@ -325,6 +328,7 @@ async function scroll(browser, app, seconds) {
   await page.evaluate(
     (ms) =>
       new Promise((resolve) => {
+        window.__rtFrames.phase = "fast";
         const el = document.querySelector('[data-testid="changes-list"]');
         const end = performance.now() + ms;
         const step = () => {
@@ -339,6 +343,7 @@ async function scroll(browser, app, seconds) {
   // 3. A jump near the end, then wheel again.
   const jump = await page.evaluate(async () => {
     const el = document.querySelector('[data-testid="changes-list"]');
+    window.__rtFrames.phase = "jump";
     const since = performance.now();
     const p = new Promise((resolve) => {
       const check = () => {
@@ -367,10 +372,17 @@ async function scroll(browser, app, seconds) {
   const r = await page.evaluate(() => {
     window.__rtFrames.on = false;
     const el = document.querySelector('[data-testid="changes-list"]');
-    return { deltas: window.__rtFrames.deltas, longtasks: window.__rtFrames.longtasks, scrollTop: el.scrollTop, scrollHeight: el.scrollHeight };
+    return { deltas: window.__rtFrames.deltas, phases: window.__rtFrames.phases, longtasks: window.__rtFrames.longtasks, scrollTop: el.scrollTop, scrollHeight: el.scrollHeight };
   });
   const s = stats(r.deltas);
   const over50 = r.deltas.filter((d) => d > 50).length;
+  for (const ph of ["wheel", "fast", "jump"]) {
+    const d = r.deltas.filter((_, i) => r.phases[i] === ph);
+    const ps = stats(d);
+    log(`scroll ${ph === "jump" ? "jump + wheel" : ph}: ${ps.n} frames, p95 ${ps.p95?.toFixed(1)} ms, max ${ps.max?.toFixed(1)} ms, ${d.filter((x) => x > 50).length} over 50 ms`);
+    out(`scroll_${ph}_frame_max_ms`, ps.max);
+    out(`scroll_${ph}_frames_over_50ms`, d.filter((x) => x > 50).length);
+  }
   log(
     `scroll: ${s.n} frames over ${seconds}s (${wheels} wheel steps), median ${s.median.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms, max ${s.max.toFixed(1)} ms, ${over50} over 50 ms; long tasks ${r.longtasks.map((d) => d.toFixed(0)).join(" ") || "none"}; jump to row ${jump.first} drawn in ${jump.ms.toFixed(0)} ms`,
   );
@@ -466,9 +478,12 @@ async function desktop(dataDir, runs) {
   const total = [];
   const session = [];
   const page = [];
+  // A fresh HOME for each launch, all removed at the end (WebKit's helper processes may still
+  // write their caches for a moment after the app has gone).
+  const homes = mkdtempSync(join(tmpdir(), "rowtrail-ui-bench-"));
   try {
     for (let i = 0; i < runs; i++) {
-      const home = mkdtempSync(join(tmpdir(), "rowtrail-ui-bench-home-"));
+      const home = join(homes, `home-${i}`);
       const port = await freePort();
       const nativePort = await freePort();
       let driverLog = "";
@@ -508,7 +523,14 @@ async function desktop(dataDir, runs) {
           await sleep(10);
         }
         const pageMs = await wd("POST", `${base}/session/${sid}/execute/sync`, { script: "return performance.now()", args: [] });
-        log(`desktop ${i + 1}/${runs}: spawn to first rows ${(t2 - t0).toFixed(0)} ms (session ${(t1 - t0).toFixed(0)} ms; the page's own clock at detection ${Number(pageMs).toFixed(0)} ms)`);
+        // Where the page's time went: its navigation timing and the IPC calls it made.
+        const detail = await wd("POST", `${base}/session/${sid}/execute/sync`, {
+          script: `const n = performance.getEntriesByType("navigation")[0] || {};
+            const r = performance.getEntriesByType("resource").map((e) => e.name.replace(/^[a-z]+:\\/\\/[^/]+/, "") + "@" + Math.round(e.startTime) + "+" + Math.round(e.duration));
+            return "DOM interactive " + Math.round(n.domInteractive) + ", DOMContentLoaded " + Math.round(n.domContentLoadedEventEnd) + "; " + r.join(" ");`,
+          args: [],
+        });
+        log(`desktop ${i + 1}/${runs}: spawn to first rows ${(t2 - t0).toFixed(0)} ms (session ${(t1 - t0).toFixed(0)} ms; the page's own clock at detection ${Number(pageMs).toFixed(0)} ms: ${detail})`);
         total.push(t2 - t0);
         session.push(t1 - t0);
         page.push(Number(pageMs));
@@ -517,13 +539,21 @@ async function desktop(dataDir, runs) {
         log(`tauri-driver log:\n${driverLog}`);
         throw e;
       } finally {
+        // Ending the session closes the app; then the driver (and its WebKitWebDriver) goes.
+        const exited = new Promise((r) => (driver.exitCode !== null ? r() : driver.once("exit", r)));
         driver.kill("SIGTERM");
-        await sleep(500);
-        rmSync(home, { recursive: true, force: true });
+        if (!(await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]))) driver.kill("SIGKILL");
+        await sleep(300);
       }
     }
   } finally {
     xvfb?.child.kill("SIGTERM");
+    await sleep(1_000);
+    try {
+      rmSync(homes, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    } catch (e) {
+      log(`could not remove ${homes}: ${e.message}`);
+    }
   }
   printStats("desktop_start", total);
   printStats("desktop_session", session);
