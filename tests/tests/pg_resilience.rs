@@ -17,16 +17,14 @@ use std::fs::File;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{wait_until, PgSrc, Rng};
-use rowtrail_core::source::{Progress, RunOptions, RunUntil, SourceState};
-use rowtrail_core::sync;
+use rowtrail_core::source::SourceState;
 use rowtrail_tests::tokio_postgres::Client;
 use rowtrail_tests::{connect, rowtrail_bin, temp_data_dir, TestDb};
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 /// One row change the writer made: (table, id, op, value of `v` after it, or None).
 type Change = (String, String, String, Option<String>);
@@ -351,20 +349,7 @@ async fn dropped_connection_reconnects_and_delivers_everything_once() {
     let admin = connect(&src.db.admin_url).await;
     let slot = src.slot();
 
-    let reports: Arc<Mutex<Vec<Progress>>> = Arc::default();
-    let cancel = CancellationToken::new();
-    let opts = RunOptions {
-        until: RunUntil::Cancelled,
-        cancel: cancel.clone(),
-        progress: Some({
-            let reports = reports.clone();
-            Arc::new(move |p: &Progress| reports.lock().unwrap().push(p.clone()))
-        }),
-    };
-    let runner = {
-        let (path, name) = (src.cache_path.clone(), src.name.clone());
-        tokio::spawn(async move { sync::run_source(&path, &name, None, &opts).await })
-    };
+    let watch = src.watch();
     assert!(
         wait_until(Duration::from_secs(20), || slot_active(&admin, &slot)).await,
         "the source never started streaming"
@@ -403,12 +388,8 @@ async fn dropped_connection_reconnects_and_delivers_everything_once() {
         src.cache().event_count().unwrap_or(0) as usize >= expected
     })
     .await;
-    cancel.cancel();
-    let result = tokio::time::timeout(Duration::from_secs(30), runner)
-        .await
-        .expect("the source stops when cancelled")
-        .expect("no panic");
-    let reports = reports.lock().unwrap().clone();
+    let reports = watch.reports.lock().unwrap().clone();
+    let result = watch.stop().await;
     let reconnects: Vec<String> = reports
         .iter()
         .filter(|p| p.state == SourceState::Reconnecting)

@@ -25,7 +25,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use common::{is_pg_lsn_text, lsn_num, wait_until, PgSrc};
-use rowtrail_core::source::{Progress, RunOptions, RunUntil, SourceError, SourceState};
+use rowtrail_core::source::{RunOptions, RunUntil, SourceError, SourceState};
 use rowtrail_core::sync;
 use rowtrail_tests::connect;
 use rowtrail_tests::tokio_postgres::Client;
@@ -366,16 +366,7 @@ async fn transaction_open_while_the_stream_idles_is_not_skipped() {
     let src = PgSrc::new("idlecommit", "CREATE TABLE t (id int PRIMARY KEY, v text);").await;
     let admin = connect(&src.db.admin_url).await;
     let slot = src.slot();
-    let cancel = CancellationToken::new();
-    let opts = RunOptions {
-        until: RunUntil::Cancelled,
-        cancel: cancel.clone(),
-        progress: None,
-    };
-    let runner = {
-        let (path, name) = (src.cache_path.clone(), src.name.clone());
-        tokio::spawn(async move { sync::run_source(&path, &name, None, &opts).await })
-    };
+    let watch = src.watch();
     let active = wait_until(Duration::from_secs(20), || async {
         admin
             .query_opt(
@@ -425,10 +416,9 @@ async fn transaction_open_while_the_stream_idles_is_not_skipped() {
     // Once more, but the source stops while the transaction is open and resumes after it
     // committed.
     txids.push(open_and_idle(LIVE).await);
-    cancel.cancel();
-    runner
+    watch
+        .stop()
         .await
-        .expect("no panic")
         .unwrap_or_else(|e| panic!("the source failed: {e}"));
     a.batch_execute("COMMIT").await.unwrap();
     src.sync().await;
@@ -507,21 +497,8 @@ async fn a_watch_reports_live_once_it_has_read_the_backlog() {
             .await
             .unwrap();
     }
-    let reports: std::sync::Arc<std::sync::Mutex<Vec<(SourceState, u64)>>> = Default::default();
-    let cancel = CancellationToken::new();
-    let opts = RunOptions {
-        until: RunUntil::Cancelled,
-        cancel: cancel.clone(),
-        progress: Some({
-            let reports = reports.clone();
-            std::sync::Arc::new(move |p: &Progress| reports.lock().unwrap().push((p.state, p.events)))
-        }),
-    };
-    let runner = {
-        let (path, name) = (src.cache_path.clone(), src.name.clone());
-        tokio::spawn(async move { sync::run_source(&path, &name, None, &opts).await })
-    };
-    let states = || reports.lock().unwrap().iter().map(|r| r.0).collect::<Vec<_>>();
+    let watch = src.watch();
+    let states = || watch.states();
     // The server goes quiet after the backlog: no message says "done", yet the watch must
     // say it is live well before the walsender's periodic keepalive (wal_sender_timeout / 2).
     let live = wait_until(Duration::from_secs(10), || async { states().contains(&SourceState::Live) }).await;
@@ -543,6 +520,5 @@ async fn a_watch_reports_live_once_it_has_read_the_backlog() {
         after_live.iter().all(|s| *s == SourceState::Live),
         "once live, a watch does not fall back to catching up: {after_live:?}"
     );
-    cancel.cancel();
-    runner.await.expect("no panic").unwrap_or_else(|e| panic!("the source failed: {e}"));
+    watch.stop().await.unwrap_or_else(|e| panic!("the source failed: {e}"));
 }

@@ -9,13 +9,14 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rowtrail_core::cache::query::{EventFilter, EventRow};
 use rowtrail_core::cache::{Cache, Durable};
 use rowtrail_core::history::{self, History};
 use rowtrail_core::source::postgres::catalog::TableScope;
-use rowtrail_core::source::{RunOptions, RunUntil};
+use rowtrail_core::source::{Progress, RunOptions, RunUntil, SourceError, SourceState};
 use rowtrail_core::sync;
 use rowtrail_tests::tokio_postgres::Client;
 use rowtrail_tests::{connect, temp_data_dir, TestDb};
@@ -103,6 +104,24 @@ impl PgSrc {
             .unwrap_or_else(|e| panic!("sync of {} failed: {e}", self.name))
     }
 
+    /// Starts following the source in the background (as `rowtrail watch` does), recording
+    /// every progress report.
+    pub fn watch(&self) -> Watch {
+        let reports: Arc<Mutex<Vec<Progress>>> = Arc::default();
+        let cancel = CancellationToken::new();
+        let opts = RunOptions {
+            until: RunUntil::Cancelled,
+            cancel: cancel.clone(),
+            progress: Some({
+                let reports = reports.clone();
+                Arc::new(move |p: &Progress| reports.lock().unwrap().push(p.clone()))
+            }),
+        };
+        let (path, name) = (self.cache_path.clone(), self.name.clone());
+        let runner = tokio::spawn(async move { sync::run_source(&path, &name, None, &opts).await });
+        Watch { reports, cancel, runner }
+    }
+
     /// Every stored event, oldest first.
     pub fn events(&self) -> Vec<EventRow> {
         self.cache()
@@ -144,6 +163,30 @@ impl PgSrc {
 }
 
 /// A connection with Rowtrail's session settings.
+/// A source followed in the background by [`PgSrc::watch`].
+pub struct Watch {
+    /// Every progress report so far.
+    pub reports: Arc<Mutex<Vec<Progress>>>,
+    cancel: CancellationToken,
+    runner: tokio::task::JoinHandle<Result<Durable, SourceError>>,
+}
+
+impl Watch {
+    /// The states reported so far, in order.
+    pub fn states(&self) -> Vec<SourceState> {
+        self.reports.lock().unwrap().iter().map(|p| p.state).collect()
+    }
+
+    /// Stops following (within 30 s) and returns how the run ended.
+    pub async fn stop(self) -> Result<Durable, SourceError> {
+        self.cancel.cancel();
+        tokio::time::timeout(Duration::from_secs(30), self.runner)
+            .await
+            .expect("the source stops when cancelled")
+            .expect("no panic")
+    }
+}
+
 pub async fn utc_client(url: &str) -> Client {
     let c = connect(url).await;
     c.batch_execute(SESSION_SQL)
