@@ -3,7 +3,8 @@
 #   make setup   install the system packages the build and tests need (.ci/install-deps)
 #   make build   build the workspace
 #   make test    build everything, then run all tests against a throwaway PostgreSQL cluster
-#   make run     build and start the demo (rowtrail demo)
+#   make run     open the built-in demo: the desktop app (release) where there is a display,
+#                else `rowtrail serve --demo`, which prints the address to open (scripts/run.sh)
 #   make bench   run the benchmarks (tests/bench/run.sh; BENCH_N=… for a quick run; see BENCHMARKS.md)
 #   make clean   remove build output
 #
@@ -50,8 +51,9 @@ test-core-deps:
 test-ui:
 	cd ui && npm ci --no-audit --no-fund && npm run build && npm test
 
+# A fresh demo in its own workspace, target/demo-workspace; see scripts/run.sh.
 run: setup
-	$(CARGO) run -p rowtrail-cli --release -- demo
+	CARGO="$(CARGO)" scripts/run.sh
 
 # Not part of `test`: release builds, a throwaway cluster, 15-30 minutes; prints a markdown table.
 bench:

@@ -126,27 +126,30 @@ export function Filters(props: FiltersProps) {
         </select>
       </Show>
       <DebouncedInput class="narrow" value={props.query.actor ?? ""} onCommit={set("actor")} placeholder="Actor / context" testid="filter-actor" />
-      <span class="sep" />
-      <label class="muted s-d-inline-flex_ai-center_gap-4px">
-        From
-        <input
-          type="datetime-local"
-          value={isoToLocalInput(props.query.since)}
-          onChange={(e) => set("since")(localInputToIso(e.currentTarget.value) ?? "")}
-          data-testid="filter-since"
-          aria-label="Changed at or after"
-        />
-      </label>
-      <label class="muted s-d-inline-flex_ai-center_gap-4px">
-        to
-        <input
-          type="datetime-local"
-          value={isoToLocalInput(props.query.until)}
-          onChange={(e) => set("until")(localInputToIso(e.currentTarget.value) ?? "")}
-          data-testid="filter-until"
-          aria-label="Changed before"
-        />
-      </label>
+      {/* The time range wraps as one piece when the bar is too narrow for one line. */}
+      <span class="filters-range">
+        <span class="sep" />
+        <label class="muted s-d-inline-flex_ai-center_gap-4px">
+          From
+          <input
+            type="datetime-local"
+            value={isoToLocalInput(props.query.since)}
+            onChange={(e) => set("since")(localInputToIso(e.currentTarget.value) ?? "")}
+            data-testid="filter-since"
+            aria-label="Changed at or after"
+          />
+        </label>
+        <label class="muted s-d-inline-flex_ai-center_gap-4px">
+          to
+          <input
+            type="datetime-local"
+            value={isoToLocalInput(props.query.until)}
+            onChange={(e) => set("until")(localInputToIso(e.currentTarget.value) ?? "")}
+            data-testid="filter-until"
+            aria-label="Changed before"
+          />
+        </label>
+      </span>
       <Show when={any()}>
         <button class="small ghost" onClick={() => props.onClear()} data-testid="filter-clear" title="Clear all filters (Esc)">
           Clear filters
