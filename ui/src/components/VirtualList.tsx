@@ -1,6 +1,5 @@
-import { createVirtualizer, elementScroll, observeElementOffset } from "@tanstack/solid-virtual";
-import { createEffect, createSignal, For, onCleanup, onMount, type JSX } from "solid-js";
-import { geometry, rowTop, scrollTargetFor, toReal, toVirtual, type Geometry } from "./virtual/scale";
+import { createEffect, createMemo, createSignal, For, onCleanup, onMount, type JSX } from "solid-js";
+import { geometry, rowTop, scrollTargetFor, visibleRows, type Geometry } from "./virtual/scale";
 
 export interface VirtualListApi {
   /** Scrolls so that row `index` is visible (`auto`: only if it is not). */
@@ -27,34 +26,36 @@ export interface VirtualListProps {
 }
 
 /**
- * A fixed-row-height virtual list on @tanstack/solid-virtual, with scaled scrolling so a
- * million rows (or more) stay reachable under the browsers' element-height cap.
+ * A fixed-row-height virtual list with scaled scrolling, so a million rows (or more) stay
+ * reachable under the browsers' element-height cap. Rows are fixed-height, so the rendered
+ * range is arithmetic on the scroll position (virtual/scale.ts): nothing is kept per row, and
+ * a new count (a million rows, or new events arriving) costs nothing. (A general virtualizer
+ * keeps one measurement object per row: about 30 ms of main-thread work per million rows
+ * whenever the count changes, on the way to the Changes screen's first rows.)
  */
 export function VirtualList(props: VirtualListProps) {
   let el: HTMLDivElement | undefined;
   const [viewport, setViewport] = createSignal(600);
   const [scrollTop, setScrollTop] = createSignal(0);
-  const geo = (): Geometry => geometry(props.count, props.rowHeight, viewport());
+  const geo = createMemo((): Geometry => geometry(props.count, props.rowHeight, viewport()));
 
-  const virtualizer = createVirtualizer({
-    get count() {
-      return props.count;
+  /** The rows rendered: those visible and `overscan` more either side (empty: last < first). */
+  const range = createMemo(
+    () => {
+      const n = props.count;
+      if (n <= 0) return { first: 0, last: -1 };
+      const over = props.overscan ?? 8;
+      const v = visibleRows(scrollTop(), n, props.rowHeight, geo());
+      return { first: Math.max(0, v.first - over), last: Math.min(n - 1, v.last + over) };
     },
-    getScrollElement: () => el ?? null,
-    estimateSize: () => props.rowHeight,
-    get overscan() {
-      return props.overscan ?? 8;
-    },
-    initialRect: { width: 800, height: 600 },
-    observeElementOffset: (instance, cb) =>
-      observeElementOffset(instance, (offset, isScrolling) => {
-        setScrollTop(offset);
-        cb(toReal(offset, geo()), isScrolling);
-      }),
-    scrollToFn: (offset, options, instance) => {
-      const real = offset + (options.adjustments ?? 0);
-      elementScroll(toVirtual(real, geo()), { behavior: options.behavior }, instance);
-    },
+    undefined,
+    { equals: (a, b) => a.first === b.first && a.last === b.last },
+  );
+  const indexes = createMemo(() => {
+    const { first, last } = range();
+    const out: number[] = [];
+    for (let i = first; i <= last; i++) out.push(i);
+    return out;
   });
 
   onMount(() => {
@@ -63,19 +64,25 @@ export function VirtualList(props: VirtualListProps) {
     measure();
     const ro = typeof ResizeObserver !== "undefined" ? new ResizeObserver(measure) : null;
     ro?.observe(el);
-    onCleanup(() => ro?.disconnect());
+    const onScroll = () => setScrollTop(el?.scrollTop ?? 0);
+    el.addEventListener("scroll", onScroll, { passive: true });
+    onScroll();
+    onCleanup(() => {
+      ro?.disconnect();
+      el?.removeEventListener("scroll", onScroll);
+    });
   });
 
   createEffect(() => {
-    const items = virtualizer.getVirtualItems();
-    if (!items.length || !props.onRange) return;
-    props.onRange(items[0]!.index, items[items.length - 1]!.index);
+    const { first, last } = range();
+    if (last < first || !props.onRange) return;
+    props.onRange(first, last);
   });
 
   /** Where the first rendered row goes inside the spacer. */
   const windowTop = () => {
-    const items = virtualizer.getVirtualItems();
-    return items.length ? rowTop(items[0]!.start, scrollTop(), geo()) : 0;
+    const { first, last } = range();
+    return last >= first ? rowTop(first * props.rowHeight, scrollTop(), geo()) : 0;
   };
 
   const api: VirtualListApi = {
@@ -109,10 +116,10 @@ export function VirtualList(props: VirtualListProps) {
         {/* The visible rows flow in one window moved by a single transform, so scrolling a
             scaled list rewrites one style per frame, not one per row. */}
         <div class="vlist-window" style={{ transform: `translateY(${windowTop()}px)` }}>
-          <For each={virtualizer.getVirtualItems()}>
-            {(item) => (
-              <div class="vlist-row" data-index={item.index} style={{ height: props.rowHeight + "px" }}>
-                {props.renderRow(item.index)}
+          <For each={indexes()}>
+            {(index) => (
+              <div class="vlist-row" data-index={index} style={{ height: props.rowHeight + "px" }}>
+                {props.renderRow(index)}
               </div>
             )}
           </For>
