@@ -344,13 +344,14 @@ async function scroll(browser, app, seconds) {
   const jump = await page.evaluate(async () => {
     const el = document.querySelector('[data-testid="changes-list"]');
     window.__rtFrames.phase = "jump";
+    const total = Number((document.querySelector('[data-testid="event-count"] strong')?.textContent ?? "0").replace(/[^\d]/g, ""));
     const since = performance.now();
     const p = new Promise((resolve) => {
       const check = () => {
         const rows = el.querySelectorAll('[data-testid="event-row"]');
         const loading = el.querySelectorAll('[data-testid="event-row-loading"]');
         const first = rows[0] ? Number(rows[0].dataset.index) : -1;
-        if (rows.length > 0 && loading.length === 0 && first > 900_000) {
+        if (rows.length > 0 && loading.length === 0 && first > total * 0.9) {
           requestAnimationFrame(() => {
             const ch = new MessageChannel();
             ch.port1.onmessage = () => resolve({ ms: performance.now() - since, first });
