@@ -62,6 +62,7 @@ pub fn start_background(opened: &Opened) {
     let workspace = opened.workspace.clone();
     let first_time = opened.first_time;
     tauri::async_runtime::spawn(async move {
+        api.warm_up();
         if first_time {
             if let Err(e) = add_demo(&api, &workspace).await {
                 eprintln!("rowtrail-desktop: could not set up the built-in demo: {e}");

@@ -444,6 +444,7 @@ async fn serve(ws: &Workspace, a: &ServeArgs, as_json: bool) -> Result<(), Failu
         },
     };
     let url = server.url();
+    api.warm_up();
     let started = api.resume_watching().await.map_err(|e| Failure { code: 1, message: e.message })?;
     if as_json {
         println!("{}", serde_json::json!({"url": url, "port": server.local_addr().port(), "ui_dir": ui_dir, "cache": ws.cache_path(), "watching": started.iter().map(|t| &t.source).collect::<Vec<_>>()}));

@@ -296,6 +296,17 @@ impl Api {
         Ok(out)
     }
 
+    /// Builds, in the background, what the first look at the whole change list needs — its
+    /// position index, one pass over every event id (~0.1 s per million events) — so that the
+    /// Changes screen a face opens at start does not wait for it. Faces call it once at start;
+    /// a request arriving meanwhile waits for that pass instead of making its own.
+    pub fn warm_up(&self) {
+        let api = self.clone();
+        tokio::spawn(async move {
+            let _ = events::count_events(&api, events::CountEventsRequest::default()).await;
+        });
+    }
+
     /// Stops every background task and waits for them to store what they read.
     pub async fn shutdown(&self) {
         self.inner.tasks.stop_all().await;
