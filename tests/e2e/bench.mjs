@@ -46,6 +46,7 @@ import { fileURLToPath } from "node:url";
 import net from "node:net";
 import zlib from "node:zlib";
 import { chromium } from "playwright-core";
+import { startServe, stopServe } from "./serve.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
@@ -98,43 +99,7 @@ function printStats(prefix, xs) {
 
 // ---------------------------------------------------------------- the server
 
-let server;
-let serverLog = "";
-
-function startServer(dataDir) {
-  return new Promise((res, rej) => {
-    const child = spawn(BIN, ["--data-dir", dataDir, "serve", "--no-open", "--port", "0", "--ui-dir", UI_DIR], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    server = child;
-    const timer = setTimeout(() => rej(new Error(`rowtrail serve printed no URL within 120 s:\n${serverLog}`)), 120_000);
-    const onData = (chunk) => {
-      serverLog += chunk.toString();
-      const m = serverLog.match(/(http:\/\/127\.0\.0\.1:(\d+))\/#token=([0-9a-f]+)/);
-      if (m) {
-        clearTimeout(timer);
-        res({ origin: m[1], token: m[3] });
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", (c) => (serverLog += c.toString()));
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      rej(e);
-    });
-    child.on("exit", (code, sig) => {
-      clearTimeout(timer);
-      rej(new Error(`rowtrail serve exited early (${code ?? sig}):\n${serverLog}`));
-    });
-  });
-}
-
-async function stopServer() {
-  if (!server || server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise((r) => server.once("exit", r));
-  server.kill("SIGTERM");
-  if (!(await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]))) server.kill("SIGKILL");
-}
+let server; // { child, origin, token, … } of startServe
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -573,7 +538,7 @@ try {
       if (!existsSync(p)) throw new Error(`missing ${what}: ${p}`);
     }
     const t = performance.now();
-    const app = await startServer(o.dataDir);
+    const app = (server = await startServe(BIN, ["--data-dir", o.dataDir, "serve", "--no-open", "--port", "0", "--ui-dir", UI_DIR], 120_000));
     log(`rowtrail serve up in ${(performance.now() - t).toFixed(0)} ms at ${app.origin}`);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -602,7 +567,7 @@ try {
     if (o.parts.has("scroll")) await scroll(browser, app, o.scrollSeconds);
     await browser.close();
     browser = null;
-    await stopServer();
+    await stopServe(server.child);
   }
   if (o.parts.has("desktop")) await desktop(o.dataDir, o.desktopRuns);
 } catch (e) {
@@ -610,6 +575,6 @@ try {
   process.exitCode = 1;
 } finally {
   if (browser) await browser.close().catch(() => {});
-  await stopServer().catch(() => {});
+  await stopServe(server?.child).catch(() => {});
   out("load_end", readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ").replace(/ /g, "/"));
 }

@@ -10,13 +10,14 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import http from "node:http";
 import { chromium } from "playwright-core";
+import { startServe, stopServe } from "./serve.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
@@ -32,8 +33,7 @@ const WAIT = 15_000; // the longest single wait inside a test
 const XSS = "<img src=x onerror=window.__xss=1>";
 
 let dataDir;
-let server; // child process
-let serverLog = "";
+let server; // { child, url, origin, port, token, log } of startServe
 let url; // http://127.0.0.1:PORT/#token=…
 let origin; // http://127.0.0.1:PORT
 let port;
@@ -41,46 +41,6 @@ let token;
 let browser;
 const pages = [];
 const browserErrors = [];
-
-/** Starts `rowtrail serve` and resolves with the URL it prints (bounded). */
-function startServer() {
-  return new Promise((res, rej) => {
-    const child = spawn(BIN, ["--data-dir", dataDir, "serve", "--demo", "--no-open", "--port", "0", "--ui-dir", UI_DIR], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    server = child;
-    const timer = setTimeout(() => rej(new Error(`rowtrail serve printed no URL within 60 s:\n${serverLog}`)), 60_000);
-    const onData = (chunk) => {
-      serverLog += chunk.toString();
-      const m = serverLog.match(/(http:\/\/127\.0\.0\.1:(\d+)\/#token=([0-9a-f]+))/);
-      if (m) {
-        clearTimeout(timer);
-        res({ url: m[1], port: Number(m[2]), token: m[3] });
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", (c) => (serverLog += c.toString()));
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      rej(e);
-    });
-    child.on("exit", (code, sig) => {
-      clearTimeout(timer);
-      rej(new Error(`rowtrail serve exited early (${code ?? sig}):\n${serverLog}`));
-    });
-  });
-}
-
-async function stopServer() {
-  if (!server || server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise((r) => server.once("exit", r));
-  server.kill("SIGTERM");
-  const killed = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 5_000))]);
-  if (!killed) {
-    server.kill("SIGKILL");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 2_000))]);
-  }
-}
 
 /** A fresh tab on the app, the token taken from the printed URL as a user would. */
 async function openApp() {
@@ -153,8 +113,8 @@ describe("rowtrail serve in Chromium", () => {
       }
       mkdirSync(SHOTS, { recursive: true });
       dataDir = mkdtempSync(join(tmpdir(), "rowtrail-e2e-"));
-      ({ url, port, token } = await startServer());
-      origin = `http://127.0.0.1:${port}`;
+      server = await startServe(BIN, ["--data-dir", dataDir, "serve", "--demo", "--no-open", "--port", "0", "--ui-dir", UI_DIR]);
+      ({ url, origin, port, token } = server);
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         headless: true,
@@ -169,7 +129,7 @@ describe("rowtrail serve in Chromium", () => {
     async () => {
       for (const p of pages) await p.close().catch(() => {});
       if (browser) await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
-      await stopServer().catch(() => {});
+      await stopServe(server?.child).catch(() => {});
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
     { timeout: 30_000 },
