@@ -42,7 +42,8 @@ fn main() {
             let opened = startup::open_workspace(handle)?;
             app.manage(Shell::new(opened.api.clone()));
 
-            let (menu, theme_items) = menu::build(handle)?;
+            let theme = menu::remembered_theme(handle);
+            let (menu, theme_items) = menu::build(handle, theme)?;
             app.set_menu(menu)?;
             app.manage(theme_items);
 
@@ -56,7 +57,11 @@ fn main() {
                 .find(|w| w.label == menu::MAIN_WINDOW)
                 .cloned()
                 .ok_or("tauri.conf.json has no \"main\" window")?;
-            WebviewWindowBuilder::from_config(handle, &config)?.build()?;
+            // The remembered theme is on the window and the page before the UI's first paint.
+            WebviewWindowBuilder::from_config(handle, &config)?
+                .theme(menu::window_theme(theme))
+                .initialization_script(menu::startup_theme_script(menu::window_theme(theme)))
+                .build()?;
 
             startup::start_background(&opened);
             Ok(())

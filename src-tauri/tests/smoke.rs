@@ -252,6 +252,13 @@ async fn launch(driver_port: u16, app: &Path, out: &Path, tag: &str, explore: Op
         assert_eq!(stream, json!("open"), "the page's event stream is not open");
         timing["stream_state"] = stream;
 
+        // The theme remembered from View → Theme is on the page from the start, and the page's
+        // own theme button is hidden: in the app the menu owns the theme.
+        let theme = d
+            .script("return [document.documentElement.dataset.theme ?? null, !!document.querySelector('[data-testid=theme-toggle]')]")
+            .await;
+        assert_eq!(theme, json!(["dark", false]), "[data-theme, theme button shown] on a start with Dark remembered");
+
         // The strict CSP is in force: an inline script added to the page does not run.
         let inline_ran = d
             .script(
@@ -312,6 +319,10 @@ async fn desktop_app_opens_demo_and_a_record() {
     let data = tmp.path().join("workspace");
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
+    // View → Theme → Dark, chosen in an earlier session.
+    let config = home.join(".config/dev.rowtrail.desktop");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("theme"), "theme-dark").unwrap();
 
     let (display, _xvfb) = display();
     let port = free_port();

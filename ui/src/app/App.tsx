@@ -1,7 +1,7 @@
-import { createEffect, createSignal, Match, onCleanup, Switch } from "solid-js";
+import { createEffect, createSignal, Match, onCleanup, Show, Switch } from "solid-js";
 import { RouterContext } from "./context";
 import { createRouter, to } from "../router";
-import { onStreamState, subscribe, type StreamState } from "../transport";
+import { isTauri, onStreamState, subscribe, type StreamState } from "../transport";
 import { queryClient } from "../query";
 import { cycleTheme, theme } from "./theme";
 import { ChangesScreen } from "../screens/changes/ChangesScreen";
@@ -55,9 +55,12 @@ export function App() {
             <span data-testid="stream-state" data-state={stream()} title="Live updates from the backend">
               {stream() === "open" ? "" : stream() === "connecting" ? "Connecting…" : "Live updates stopped — reload the page to reconnect"}
             </span>
-            <button class="ghost small" onClick={cycleTheme} data-testid="theme-toggle" title="Theme: follows the system, or forced light/dark">
-              {theme() === "system" ? "◐ System" : theme() === "light" ? "☀ Light" : "☾ Dark"}
-            </button>
+            {/* In the desktop app the View → Theme menu owns the theme (it remembers it). */}
+            <Show when={!isTauri()}>
+              <button class="ghost small" onClick={cycleTheme} data-testid="theme-toggle" title="Theme: follows the system, or forced light/dark">
+                {theme() === "system" ? "◐ System" : theme() === "light" ? "☀ Light" : "☾ Dark"}
+              </button>
+            </Show>
           </div>
         </header>
         <main class="screen">

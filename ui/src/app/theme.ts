@@ -1,5 +1,6 @@
 // Theme: follows the system unless forced with data-theme on <html> — by the desktop shell's
-// View menu (it sets the attribute) or by the toolbar button (remembered in localStorage).
+// View menu (it sets the attribute, and remembers it) or, in a browser, by the toolbar button
+// (remembered in localStorage).
 import { createSignal } from "solid-js";
 
 export type ThemeChoice = "system" | "light" | "dark";
