@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use rowtrail_tests::{rowtrail_bin, temp_data_dir, TestDb};
+use rowtrail_tests::{rowtrail_bin, temp_data_dir, txn_with_txid, TestDb};
 use serde_json::{json, Value};
 
 const CONTRACT_KEYS: [&str; 13] = [
@@ -102,15 +102,7 @@ async fn events_json_contract_history_lines_and_no_raw_escapes() {
         "UPDATE shp SET st = 'X' WHERE id = 5001",
         r"UPDATE shp SET notes = E'\x1b[31mred alert\x1b[0m' WHERE id = 5001",
     ] {
-        client.batch_execute("BEGIN").await.unwrap();
-        client.batch_execute(sql).await.unwrap();
-        let txid: String = client
-            .query_one("SELECT txid_current()::text", &[])
-            .await
-            .unwrap()
-            .get(0);
-        client.batch_execute("COMMIT").await.unwrap();
-        txids.push(txid);
+        txids.push(txn_with_txid(&client, sql).await);
     }
 
     let (out, _) = rowtrail(data, &["sync", &name]);

@@ -19,6 +19,7 @@ mod common;
 use common::{img, PgSrc};
 use rowtrail_core::diff::ValueDiff;
 use rowtrail_core::event::Op;
+use rowtrail_tests::txn_with_txid;
 use serde_json::{json, Value};
 
 fn strs(v: &Value) -> Vec<String> {
@@ -335,14 +336,7 @@ async fn truncate_gives_one_event_per_table_in_one_transaction() {
         .await;
     src.sync().await;
     let client = src.client().await;
-    client.batch_execute("BEGIN").await.unwrap();
-    client.batch_execute("TRUNCATE a, b CASCADE").await.unwrap();
-    let txid: String = client
-        .query_one("SELECT txid_current()::text", &[])
-        .await
-        .unwrap()
-        .get(0);
-    client.batch_execute("COMMIT").await.unwrap();
+    let txid = txn_with_txid(&client, "TRUNCATE a, b CASCADE").await;
     assert_eq!(src.sync().await.events, 3);
 
     let ev = src.events_json();

@@ -23,7 +23,7 @@ use std::time::Duration;
 use common::{wait_until, PgSrc, Rng};
 use rowtrail_core::source::SourceState;
 use rowtrail_tests::tokio_postgres::Client;
-use rowtrail_tests::{connect, rowtrail_bin, temp_data_dir, TestDb};
+use rowtrail_tests::{connect, rowtrail_bin, temp_data_dir, txn_with_txid, TestDb};
 use serde_json::Value;
 
 /// One row change the writer made: (table, id, op, value of `v` after it, or None).
@@ -49,7 +49,7 @@ async fn write_transactions(
     let mut next_id = id_base;
     let mut log = Vec::with_capacity(count);
     for i in 0..count {
-        let mut sql = String::from("BEGIN;");
+        let mut sql = String::new();
         let mut changes = Vec::new();
         for k in 0..rng.range(1, 4) {
             let roll = rng.range(0, 100);
@@ -72,16 +72,7 @@ async fn write_transactions(
                 changes.push(("t".into(), id.to_string(), "delete".into(), None));
             }
         }
-        client
-            .batch_execute(&sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        let txid: String = client
-            .query_one("SELECT txid_current()::text", &[])
-            .await
-            .unwrap()
-            .get(0);
-        client.batch_execute("COMMIT").await.unwrap();
+        let txid = txn_with_txid(client, &sql).await;
         log.push(Txn { txid, changes });
         progress.store(i + 1, Ordering::SeqCst);
     }
