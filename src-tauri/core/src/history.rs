@@ -4,7 +4,7 @@
 //! event's before and after images column by column (by name, so columns added or dropped
 //! mid-stream show as set or cleared), with values filled from earlier versions marked.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cache::query::{key_from_user, EventRow, TableRef};
 use crate::cache::{Cache, CacheError};
@@ -59,18 +59,20 @@ pub enum HistoryError {
 }
 
 /// How one column differs between two states of a record.
-#[derive(Debug, Clone, Serialize)]
+// The API sends it as it is; TypeScript knows it as `FieldChangeInfo`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "FieldChangeInfo")]
 pub struct FieldChange {
     /// Column name.
     pub column: String,
-    /// Column type.
+    /// The column's type.
     #[serde(rename = "type")]
     pub type_name: String,
-    /// Old value (`None`: NULL or absent).
+    /// Old value (null: SQL NULL or absent).
     pub old: Option<String>,
     /// New value.
     pub new: Option<String>,
-    /// The structured diff.
+    /// The structured diff, ready to render (word spans, lines, JSON paths).
     pub diff: ValueDiff,
     /// The old or new value was filled from an earlier version rather than sent.
     pub inferred: bool,

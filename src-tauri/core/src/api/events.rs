@@ -11,7 +11,7 @@ use ts_rs::TS;
 
 use super::export::{csv_row, ExportFormat, ExportText};
 use super::paging::{bind, PositionIndex};
-use super::records::{field_change_info, FieldChangeInfo};
+use crate::history::FieldChange;
 use super::{Api, ApiError};
 use crate::cache::query::EventRow;
 use crate::cache::writer::op_code;
@@ -954,7 +954,7 @@ pub struct EventDetail {
     /// Columns filled from an earlier version rather than sent.
     pub inferred: Vec<String>,
     /// The changes, before → after, changed columns in table order.
-    pub changes: Vec<FieldChangeInfo>,
+    pub changes: Vec<FieldChange>,
     /// Columns that did not change.
     pub unchanged: u64,
     /// Columns set without their earlier value being known (see `VersionInfo`).
@@ -1016,7 +1016,7 @@ pub(crate) fn detail_of(e: &EventRow) -> EventDetail {
         after,
         unknown,
         inferred: e.inferred.clone(),
-        changes: changes.iter().map(field_change_info).collect(),
+        changes,
         unchanged: unchanged as u64,
         unknown_old: super::records::unknown_old(e),
     }

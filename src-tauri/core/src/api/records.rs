@@ -8,40 +8,9 @@ use super::events::{summary_of, ColumnInfo, EventSummary};
 use super::export::{csv_row, ExportFormat, ExportText};
 use super::{Api, ApiError};
 use crate::cache::Cache;
-use crate::diff::ValueDiff;
 use crate::event::Cell;
 use crate::history::{self, FieldChange, History};
 use crate::time_fmt::format_us;
-
-/// How one column differs between two states of a record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct FieldChangeInfo {
-    /// Column name.
-    pub column: String,
-    /// The column's type.
-    #[serde(rename = "type")]
-    pub type_name: String,
-    /// Old value (null: SQL NULL or absent).
-    pub old: Option<String>,
-    /// New value.
-    pub new: Option<String>,
-    /// The structured diff, ready to render (word spans, lines, JSON paths).
-    pub diff: ValueDiff,
-    /// The old or new value was filled from an earlier version rather than sent.
-    pub inferred: bool,
-}
-
-/// The API form of a history field change.
-pub(crate) fn field_change_info(c: &FieldChange) -> FieldChangeInfo {
-    FieldChangeInfo {
-        column: c.column.clone(),
-        type_name: c.type_name.clone(),
-        old: c.old.clone(),
-        new: c.new.clone(),
-        diff: c.diff.clone(),
-        inferred: c.inferred,
-    }
-}
 
 /// Which record: a table and its key.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -66,7 +35,7 @@ pub struct VersionInfo {
     /// The event that made it (time, operation, transaction, context, …).
     pub event: EventSummary,
     /// What the event changed, changed columns in table order.
-    pub changes: Vec<FieldChangeInfo>,
+    pub changes: Vec<FieldChange>,
     /// Number of columns it left unchanged.
     pub unchanged: u64,
     /// Columns whose values were filled from an earlier version rather than sent.
@@ -201,7 +170,7 @@ pub async fn record_history(api: &Api, req: RecordRequest) -> Result<RecordHisto
                 .map(|v| VersionInfo {
                     number: v.number as u64,
                     event: summary_of(&v.event),
-                    changes: v.changes.iter().map(field_change_info).collect(),
+                    changes: v.changes.clone(),
                     unchanged: v.unchanged as u64,
                     inferred: v.event.inferred.clone(),
                     unknown_old: unknown_old(&v.event),
@@ -250,7 +219,7 @@ pub struct Comparison {
     /// The second.
     pub to: u64,
     /// Columns that differ, in table order.
-    pub changes: Vec<FieldChangeInfo>,
+    pub changes: Vec<FieldChange>,
     /// Columns equal in both, in table order.
     pub unchanged: Vec<UnchangedField>,
 }
@@ -288,7 +257,7 @@ pub async fn compare_versions(api: &Api, req: CompareRequest) -> Result<Comparis
         Ok(Comparison {
             from: req.from,
             to: req.to,
-            changes: changes.iter().map(field_change_info).collect(),
+            changes,
             unchanged,
         })
     })
@@ -328,7 +297,7 @@ pub async fn export_history(api: &Api, req: ExportHistoryRequest) -> Result<Expo
                     let mut o = v.event.to_json();
                     if let Some(m) = o.as_object_mut() {
                         m.insert("version".into(), v.number.into());
-                        let changes: Vec<FieldChangeInfo> = v.changes.iter().map(field_change_info).collect();
+                        let changes = v.changes.clone();
                         m.insert("changes".into(), serde_json::to_value(changes).unwrap_or_default());
                     }
                     text.push_str(&o.to_string());
