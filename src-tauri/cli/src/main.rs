@@ -374,12 +374,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
             if a.search.is_some() {
-                // The first search after a large capture indexes it once; say why it waits.
+                // The search indexes what is new first; after a large capture that takes a while.
                 let pending = rowtrail_core::cache::search::pending(cache.conn())?;
                 if pending >= 100_000 {
                     eprintln!("rowtrail: indexing {pending} captured events for value search (once; later searches only index what is new)…");
                 }
-                rowtrail_core::cache::search::index_pending(cache.conn(), usize::MAX)?;
             }
             output::print_events(&cache, &filter, cli.json)?;
         }
