@@ -119,6 +119,15 @@ enum SourceCmd {
         #[arg(long, default_value_t = 1024)]
         warn_mib: i64,
     },
+    /// Re-create a SQLite source's capture triggers with its tables' current columns (after
+    /// ALTER TABLE … ADD COLUMN); shows what it changes and asks first.
+    Refresh {
+        /// Source name.
+        name: String,
+        /// Refresh without asking (the plan is still printed).
+        #[arg(long, short)]
+        yes: bool,
+    },
     /// Remove a source and its captured events.
     Rm {
         /// Source name.
@@ -292,6 +301,34 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let cache = Cache::open(&cache_path)?;
             let st = sync::source_statuses(&cache, password(&cli)?).await?;
             output::print_status(&st, *warn_mib * 1024 * 1024, cli.json);
+        }
+        Cmd::Source(SourceCmd::Refresh { name, yes }) => {
+            let cache = Cache::open(&cache_path)?;
+            let plan = sync::plan_sqlite_refresh(&cache, name)?;
+            if cli.json {
+                println!("{}", serde_json::json!({"plan": plan}));
+            } else {
+                for line in plan.describe() {
+                    println!("{}", output::sanitize(&line));
+                }
+            }
+            if !yes {
+                if !std::io::stdin().is_terminal() {
+                    return Err(Failure { code: 2, message: "nothing changed: confirm with --yes (stdin is not a terminal)".into() });
+                }
+                eprint!("Re-create these triggers? [y/N] ");
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer)?;
+                if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                    return Err(Failure { code: 1, message: "nothing changed".into() });
+                }
+            }
+            let report = sync::refresh_sqlite_source(&cache, name)?;
+            if cli.json {
+                println!("{}", serde_json::json!({"source": name, "tables": report.tables}));
+            } else {
+                println!("Refreshed capture triggers on {} table(s): {}", report.tables.len(), output::sanitize(&report.tables.join(", ")));
+            }
         }
         Cmd::Source(SourceCmd::Rm { name, drop_slot }) => {
             let mut cache = Cache::open(&cache_path)?;

@@ -247,6 +247,30 @@ pub fn add_sqlite_source(
     Ok((rec, report))
 }
 
+/// The SQLite database of source `name`, which must be a SQLite source.
+fn sqlite_source_path(cache: &Cache, name: &str) -> Result<PathBuf, SourceError> {
+    let rec = cache.source(name)?;
+    if rec.kind != "sqlite" {
+        return Err(config_err(
+            name,
+            format!("source {name} is a {} source; refresh re-creates the capture triggers of SQLite sources", rec.kind),
+        ));
+    }
+    sqlite_path(&rec)
+}
+
+/// What refreshing SQLite source `name`'s capture triggers will change, for the user to
+/// confirm before [`refresh_sqlite_source`] (it changes the database's schema).
+pub fn plan_sqlite_refresh(cache: &Cache, name: &str) -> Result<sqlite::RefreshPlan, SourceError> {
+    sqlite::plan_refresh(&sqlite_source_path(cache, name)?)
+}
+
+/// Re-creates SQLite source `name`'s capture triggers on the tables it captures, with their
+/// current columns (after `ALTER TABLE … ADD COLUMN`, or a table created again).
+pub fn refresh_sqlite_source(cache: &Cache, name: &str) -> Result<sqlite::InstallReport, SourceError> {
+    sqlite::refresh(&sqlite_source_path(cache, name)?)
+}
+
 /// Removes a source from the cache; with `drop_upstream`, also its slot and publications
 /// (PostgreSQL) or its triggers and log table (SQLite).
 pub async fn remove_source(

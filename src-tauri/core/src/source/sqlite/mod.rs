@@ -21,10 +21,10 @@
 //!
 //! The record key is the primary key; a table without one is keyed by its `rowid`, which is then
 //! captured as an extra first column named `rowid` (or `_rowid_`/`oid` when a column has that
-//! name). After `ALTER TABLE … ADD COLUMN`, run [`install`] again so the triggers capture the new
-//! column (the source warns until then); the history before and after stays readable, each event
-//! against the columns it was written with. SQLite refuses `DROP COLUMN` on a column a trigger
-//! names: [`uninstall`], alter, [`install`] again.
+//! name). After `ALTER TABLE … ADD COLUMN`, [`refresh`] (`rowtrail source refresh NAME`) re-creates
+//! the triggers so they capture the new column (the source warns until then); the history before
+//! and after stays readable, each event against the columns it was written with. SQLite refuses
+//! `DROP COLUMN` on a column a trigger names: [`uninstall`], alter, [`install`] again.
 //!
 //! # Modules
 //!
@@ -44,12 +44,14 @@
 mod install;
 mod log;
 mod read;
+mod refresh;
 mod shape;
 #[cfg(test)]
 mod tests;
 mod triggers;
 
 pub use self::install::{install, uninstall, InstallReport, InstalledTable};
+pub use self::refresh::{plan_refresh, refresh, RefreshPlan, RefreshTable};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -203,8 +203,9 @@ impl<'a> Run<'a> {
             None
         } else {
             Some(format!(
-                "columns added since capture was installed are not captured: {}; install the capture triggers again to include them",
-                notes.join("; ")
+                "columns added since capture was installed are not captured: {}; run `rowtrail source refresh {}` to capture them from now on",
+                notes.join("; "),
+                self.src.name
             ))
         }
     }

@@ -84,3 +84,39 @@ async fn reinstalled_log_is_reported_as_a_gap() {
     let (res, _) = capture_with(&mut src, &cache_path).await;
     assert!(matches!(res, Err(SourceError::Gap { .. })), "{res:?}");
 }
+
+#[tokio::test]
+async fn refresh_restores_triggers_of_a_recreated_table_and_skips_dropped_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, app) = app_db(dir.path(), "app.sqlite", false);
+    app.execute_batch(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE gone (id INTEGER PRIMARY KEY);",
+    )
+    .unwrap();
+    install(&db, None).unwrap();
+    // Dropping a table drops its triggers: the re-created one is no longer captured.
+    app.execute_batch(
+        "DROP TABLE t; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, w TEXT); DROP TABLE gone;
+         INSERT INTO t VALUES (1, 'lost', NULL);",
+    )
+    .unwrap();
+    let plan = plan_refresh(&db).unwrap();
+    assert_eq!(plan.gone, ["gone"]);
+    assert_eq!(plan.tables.len(), 1);
+    assert!(plan.tables[0].triggers_missing && plan.tables[0].added == ["w"]);
+    let lines = plan.describe().join("\n");
+    assert!(lines.contains("triggers missing") && lines.contains("gone"), "{lines}");
+    refresh(&db).unwrap();
+    app.execute_batch("INSERT INTO t VALUES (2, 'kept', 'x');").unwrap();
+    let cache_path = dir.path().join("cache.sqlite");
+    capture(&db, &cache_path).await;
+    let ev = all_events(&cache_path);
+    assert_eq!(ev.len(), 1);
+    assert_eq!(img(&ev[0], true), serde_json::json!({"id": "2", "v": "kept", "w": "x"}));
+    // Nothing captured any more: refreshing says so instead of capturing every table.
+    app.execute_batch("DROP TABLE t; CREATE TABLE fresh (id INTEGER PRIMARY KEY);")
+        .unwrap();
+    app.execute_batch("DELETE FROM _rowtrail_tables;").unwrap();
+    let err = refresh(&db).unwrap_err();
+    assert!(err.to_string().contains("nothing to refresh"), "{err}");
+}

@@ -6,9 +6,11 @@ use super::*;
 async fn add_column_mid_stream_keeps_history_readable() {
     let dir = tempfile::tempdir().unwrap();
     let (db, app) = app_db(dir.path(), "app.sqlite", true);
-    app.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);")
-        .unwrap();
-    install(&db, None).unwrap();
+    app.execute_batch(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT); CREATE TABLE other (id INTEGER PRIMARY KEY);",
+    )
+    .unwrap();
+    install(&db, Some(&["t".to_string()])).unwrap();
     app_txn(&app, "x", None, "INSERT INTO t VALUES (1, 'one');");
     app.execute_batch("ALTER TABLE t ADD COLUMN b NUMERIC DEFAULT 5;")
         .unwrap();
@@ -34,9 +36,20 @@ async fn add_column_mid_stream_keeps_history_readable() {
         .unwrap();
     writer.close().await.unwrap();
     let msgs = messages.lock().unwrap().clone();
-    assert!(msgs.iter().any(|m| m.contains("\"t\" (b)")), "{msgs:?}");
-
-    install(&db, None).unwrap();
+    // The warning names a command that exists and does it.
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("\"t\" (b)") && m.contains("`rowtrail source refresh app`")),
+        "{msgs:?}"
+    );
+    let plan = plan_refresh(&db).unwrap();
+    assert_eq!(plan.tables.len(), 1, "only the captured table: {plan:?}");
+    assert_eq!((plan.tables[0].name.as_str(), &plan.tables[0].added[..]), ("t", &["b".to_string()][..]));
+    assert!(plan.changes_capture() && plan.gone.is_empty());
+    assert!(plan.describe()[0].contains("log and its unread rows are kept"));
+    let report = refresh(&db).unwrap();
+    assert_eq!(report.tables, ["t"], "a refresh captures no new table");
+    assert!(!plan_refresh(&db).unwrap().changes_capture());
     app_txn(&app, "x", None, "UPDATE t SET b = 7.5 WHERE id = 1;");
     app_txn(&app, "x", None, "INSERT INTO t (id, a) VALUES (2, 'two');");
     capture(&db, &cache_path).await;
