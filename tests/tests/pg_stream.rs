@@ -1,9 +1,11 @@
 //! The PostgreSQL stream's transactions: identity, context, volume and resumption.
 //!
 //! Against a real server and a real SQLite cache, these tests prove that:
-//! - a transactional logical decoding message (`pg_logical_emit_message(true, …)`) becomes the
-//!   context (actor, reason) of every event of its transaction; a non-JSON message is kept
-//!   under its prefix; a non-transactional message attaches to nothing;
+//! - a transactional logical decoding message (`pg_logical_emit_message(true, …)`) under the
+//!   `rowtrail` prefix, or one the source was told to read, becomes the context (actor,
+//!   reason) of every event of its transaction; a JSON null stays absent; a non-JSON message
+//!   is kept under its prefix; other prefixes (a Debezium heartbeat) and non-transactional
+//!   messages attach to nothing;
 //! - many small transactions and one large one (tens of thousands of rows) are all stored,
 //!   grouped by transaction, each event carrying the server's `txid_current()` and the
 //!   transaction's commit LSN in PostgreSQL's `X/XXXXXXX` form;
@@ -58,12 +60,28 @@ async fn txn(client: &Client, sql: &str) -> (String, u64, u64) {
 
 #[tokio::test]
 async fn logical_messages_become_transaction_context() {
-    let src = PgSrc::new(
+    let src = PgSrc::bare(
         "message",
         "CREATE TABLE orders (id int PRIMARY KEY, status text);
          INSERT INTO orders VALUES (1, 'paid'), (2, 'paid'), (3, 'paid');",
     )
     .await;
+    {
+        // As `source add pg … --context-prefix app.note` does.
+        let cache = src.cache();
+        let mut plan = sync::plan_postgres_source(
+            &cache,
+            &src.name,
+            &src.db.url,
+            None,
+            rowtrail_core::source::postgres::catalog::TableScope::All,
+            false,
+        )
+        .await
+        .unwrap();
+        plan.context_prefixes = vec!["app.note".into()];
+        sync::create_postgres_source(&cache, &plan, None).await.unwrap();
+    }
     let client = src.client().await;
     let (t1, _, _) = txn(
         &client,
@@ -97,11 +115,19 @@ async fn logical_messages_become_transaction_context() {
     )
     .await;
     let (t4, _, _) = txn(&client, "UPDATE orders SET status = 'last' WHERE id = 2;").await;
+    // Another tool's messages are not context; a JSON null is no value.
+    let (t5, _, _) = txn(
+        &client,
+        r#"SELECT pg_logical_emit_message(true, 'debezium-heartbeat', '{"actor":"not-rowtrail","ts":1}');
+           SELECT pg_logical_emit_message(true, 'rowtrail', '{"actor":"bob","reason":null}');
+           UPDATE orders SET status = 'checked' WHERE id = 3;"#,
+    )
+    .await;
 
     src.sync().await;
     let ev = src.events_json();
     // Only the events from this test's transactions (the rows were inserted before the source).
-    assert_eq!(ev.len(), 5, "{ev:#?}");
+    assert_eq!(ev.len(), 6, "{ev:#?}");
     let by_txid = |t: &str| -> Vec<&Value> { ev.iter().filter(|e| e["txid"] == t).collect() };
     let e1 = by_txid(&t1);
     assert_eq!(e1.len(), 2);
@@ -131,6 +157,13 @@ async fn logical_messages_become_transaction_context() {
         e4[0]["context"],
         json!({}),
         "an earlier transaction's message does not leak"
+    );
+    let e5 = by_txid(&t5);
+    assert_eq!(e5.len(), 1);
+    assert_eq!(
+        e5[0]["context"],
+        json!({"actor": "bob"}),
+        "only the rowtrail message counts, and its null reason stays absent"
     );
 }
 

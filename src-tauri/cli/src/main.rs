@@ -156,6 +156,9 @@ enum AddCmd {
         /// Record every current row once as a baseline version, consistent with the stream's start.
         #[arg(long)]
         snapshot: bool,
+        /// Also read transaction context from logical messages with this prefix (besides `rowtrail`; repeatable).
+        #[arg(long = "context-prefix", value_name = "PREFIX")]
+        context_prefix: Vec<String>,
         /// Create without asking (the plan is still printed).
         #[arg(long, short)]
         yes: bool,
@@ -257,7 +260,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let ws = Workspace::resolve(cli.data_dir.as_deref());
     let cache_path = ws.cache_path();
     match &cli.cmd {
-        Cmd::Source(SourceCmd::Add(AddCmd::Pg { name, url, tables, schema, snapshot, yes })) => {
+        Cmd::Source(SourceCmd::Add(AddCmd::Pg { name, url, tables, schema, snapshot, context_prefix, yes })) => {
             let cache = Cache::open(&cache_path)?;
             let pw = password(&cli)?;
             let scope = match (tables, schema) {
@@ -265,7 +268,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 (None, Some(s)) => TableScope::Schema(s.clone()),
                 (None, None) => TableScope::All,
             };
-            let plan = sync::plan_postgres_source(&cache, name, url, pw.clone(), scope, *snapshot).await?;
+            let mut plan = sync::plan_postgres_source(&cache, name, url, pw.clone(), scope, *snapshot).await?;
+            plan.context_prefixes = context_prefix.clone();
             output::print_plan(&plan, cli.json);
             if !yes {
                 if !std::io::stdin().is_terminal() {

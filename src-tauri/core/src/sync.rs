@@ -84,7 +84,7 @@ async fn run_retrying(
                     transactions: d.transactions,
                     position: d.position,
                     behind: None,
-                    message: Some(format!("{e}; retrying in {:.1}s", delay.as_secs_f64())),
+                    message: Some(format!("{}; retrying in {:.1}s", without_source_name(&e, name), delay.as_secs_f64())),
                 });
                 tokio::select! {
                     _ = opts.cancel.cancelled() => return Ok(()),
@@ -94,6 +94,16 @@ async fn run_retrying(
             }
             other => return other,
         }
+    }
+}
+
+/// An error's text without its leading "source NAME: ": progress messages travel with the
+/// source's name already, and every face prints it before them.
+fn without_source_name(e: &SourceError, name: &str) -> String {
+    let text = e.to_string();
+    match text.strip_prefix(&format!("source {name}: ")) {
+        Some(rest) => rest.to_string(),
+        None => text,
     }
 }
 
@@ -119,6 +129,9 @@ pub struct PgPlan {
     pub scope: TableScope,
     /// Record every current row once as a baseline version.
     pub snapshot: bool,
+    /// Logical-message prefixes to read as transaction context besides `rowtrail`; empty
+    /// unless the caller sets them after planning.
+    pub context_prefixes: Vec<String>,
 }
 
 /// Connects, checks prerequisites and plans a PostgreSQL source. Creates nothing.
@@ -173,6 +186,7 @@ pub async fn plan_postgres_source(
         plan,
         scope,
         snapshot,
+        context_prefixes: Vec::new(),
     })
 }
 
@@ -194,6 +208,7 @@ pub async fn create_postgres_source(
         slot: plan.plan.slot.clone(),
         publications: plan.plan.publications(),
         scope: plan.scope.clone(),
+        context_prefixes: plan.context_prefixes.clone(),
     };
     let value = serde_json::to_value(&cfg).map_err(|e| config_err(&plan.name, e.to_string()))?;
     let registered = async {

@@ -35,7 +35,17 @@ pub struct PgSourceConfig {
     pub publications: Vec<String>,
     /// The tables chosen when the source was added.
     pub scope: TableScope,
+    /// Logical-message prefixes read as transaction context besides [`CONTEXT_PREFIX`]
+    /// (`source add pg … --context-prefix P`); messages under any other prefix are ignored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context_prefixes: Vec<String>,
 }
+
+/// The logical decoding message prefix whose JSON object is a transaction's context:
+/// `SELECT pg_logical_emit_message(true, 'rowtrail', '{"actor":"ana@example.com"}')`.
+/// Other tools use messages too (Debezium's heartbeats, application events), so only this
+/// prefix and the ones a source names are read.
+pub const CONTEXT_PREFIX: &str = "rowtrail";
 
 /// How long the stream may stay silent before the connection is presumed dead.
 const SILENCE: Duration = Duration::from_secs(90);
@@ -195,6 +205,14 @@ impl PgSource {
         let mut skipping = false;
         let mut last_commit = durable.position_num;
         let mut acked = durable.position_num;
+        // The byte before an idle keepalive's `wal_end`, as stored in the cache (see the
+        // KeepAlive arm). Once durable it is acknowledged as `wal_end` itself: the server
+        // skips only commits that start before what we confirm, so confirming `wal_end`
+        // still leaves a commit starting exactly there to come. A walsender that is asked to
+        // shut down waits until the client confirms exactly the end of what it sent; one
+        // byte short, `pg_ctl -m fast stop` waited for as long as the watch ran.
+        let mut idle_done: i64 = -1;
+        let upstream = |n: i64, idle_done: i64| if n == idle_done { n + 1 } else { n };
         let mut last_report = Instant::now();
         let mut server_end: i64 = start;
         let result: Result<(), SourceError> = loop {
@@ -207,7 +225,7 @@ impl PgSource {
                 }
                 // Acknowledge as soon as the cache commits, not at the next message.
                 Ok(()) = durable_rx.changed() => {
-                    let n = durable_rx.borrow_and_update().position_num;
+                    let n = upstream(durable_rx.borrow_and_update().position_num, idle_done);
                     if n > acked {
                         repl.update_applied_lsn(Lsn(n as u64));
                         acked = n;
@@ -218,7 +236,7 @@ impl PgSource {
             };
             let ev = match ev {
                 Err(_) => break Err(self.stream_err(last_commit, format!("no message from the server for {}s", SILENCE.as_secs()), true)),
-                Ok(Err(e)) => break Err(self.stream_err(last_commit, e.to_string(), is_transient(&e))),
+                Ok(Err(e)) => break Err(self.stream_err(last_commit, describe_stream_error(&e), is_transient(&e))),
                 Ok(Ok(None)) => {
                     if in_txn {
                         break Err(self.stream_err(last_commit, "the server ended the stream inside a transaction".into(), true));
@@ -254,7 +272,7 @@ impl PgSource {
                 }
                 ReplicationEvent::Message { transactional, prefix, content, .. } => {
                     if transactional && in_txn && !skipping {
-                        for (key, value) in context_pairs(&prefix, &content) {
+                        for (key, value) in context_pairs(&self.config.context_prefixes, &prefix, &content) {
                             push(writer, WriteOp::Context { key, value }).await?;
                         }
                     }
@@ -268,7 +286,7 @@ impl PgSource {
                     })?;
                     self.apply(msg, &client, &mut rels, writer, skipping, wal_start.0, opts).await?;
                 }
-                ReplicationEvent::KeepAlive { wal_end, .. } => {
+                ReplicationEvent::KeepAlive { wal_end, reply_requested, .. } => {
                     let end = wal_end.0 as i64;
                     server_end = server_end.max(end);
                     // `wal_end` is where the server reads next: a transaction whose commit
@@ -280,14 +298,30 @@ impl PgSource {
                         push(writer, WriteOp::Position { position: format_lsn(done as u64), position_num: done }).await?;
                         last_commit = done;
                     }
-                    writer.send().await?;
+                    if !in_txn && done == last_commit {
+                        idle_done = done;
+                    }
+                    if reply_requested && !in_txn {
+                        // The transport has already answered with the last acknowledged
+                        // position; the server asks again until it hears `wal_end` (a
+                        // shutting-down walsender asks at once). Store the position now rather
+                        // than at the next batch, so the next answer carries it.
+                        let d = writer.flush().await?;
+                        let n = upstream(d.position_num, idle_done);
+                        if n > acked {
+                            repl.update_applied_lsn(Lsn(n as u64));
+                            acked = n;
+                        }
+                    } else {
+                        writer.send().await?;
+                    }
                 }
                 ReplicationEvent::StoppedAt { .. } => {}
             }
-            let d = writer.durable();
-            if d.position_num > acked {
-                repl.update_applied_lsn(Lsn(d.position_num as u64));
-                acked = d.position_num;
+            let d = upstream(writer.durable().position_num, idle_done);
+            if d > acked {
+                repl.update_applied_lsn(Lsn(d as u64));
+                acked = d;
             }
             if !in_txn {
                 if let Some(t) = target {
@@ -436,7 +470,7 @@ impl PgSource {
                 push(writer, WriteOp::Context { key: "origin".into(), value: name }).await?;
             }
             Message::Message { transactional: true, prefix, content, .. } if !skipping => {
-                for (key, value) in context_pairs(&prefix, &content) {
+                for (key, value) in context_pairs(&self.config.context_prefixes, &prefix, &content) {
                     push(writer, WriteOp::Context { key, value }).await?;
                 }
             }
@@ -472,6 +506,19 @@ fn is_transient(e: &pgwire_replication::PgWireError) -> bool {
         .map(|c| c.chars().take(5).collect::<String>())
         .unwrap_or_default();
     ["08", "57", "53", "58", "40"].iter().any(|class| code.starts_with(class)) || code == "55006"
+}
+
+/// A stream error as the user reads it. A walsender that shuts down (a fast or smart
+/// shutdown, once we confirmed everything it sent) ends the COPY with CommandComplete and
+/// closes the connection; the transport skips CommandComplete and reports the close as an
+/// end of file, which is an expected end of the stream here, not a fault.
+fn describe_stream_error(e: &pgwire_replication::PgWireError) -> String {
+    if let pgwire_replication::PgWireError::Io(io) = e {
+        if io.kind() == std::io::ErrorKind::UnexpectedEof {
+            return "the server ended the replication connection (shut down, restarted, or the walsender was stopped)".into();
+        }
+    }
+    e.to_string()
 }
 
 /// Moves the slot's confirmed position to `lsn` after the stream closed, because the
@@ -538,19 +585,45 @@ fn cells(t: &TupleData, rel: &RelState, key_only: bool) -> Result<Vec<Cell>, Str
         .collect()
 }
 
-/// Transaction context from a logical decoding message: a JSON object's string-able fields
-/// (`{"actor": "ana@example.com", "reason": "…"}`), otherwise the whole content under its prefix.
-fn context_pairs(prefix: &str, content: &[u8]) -> Vec<(String, String)> {
+/// Transaction context from a logical decoding message under [`CONTEXT_PREFIX`] or one of
+/// `extra` prefixes: a JSON object's fields (`{"actor": "ana@example.com", "reason": "…"}`;
+/// strings as they are, numbers and the like as JSON text, null left out: "no reason" is not
+/// the reason "null"), otherwise the whole content under its prefix. Other prefixes give
+/// nothing.
+fn context_pairs(extra: &[String], prefix: &str, content: &[u8]) -> Vec<(String, String)> {
+    if prefix != CONTEXT_PREFIX && !extra.iter().any(|p| p == prefix) {
+        return Vec::new();
+    }
     let text = String::from_utf8_lossy(content).into_owned();
     if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&text) {
         return map
             .into_iter()
-            .map(|(k, v)| match v {
-                serde_json::Value::String(s) => (k, s),
-                other => (k, other.to_string()),
+            .filter_map(|(k, v)| match v {
+                serde_json::Value::Null => None,
+                serde_json::Value::String(s) => Some((k, s)),
+                other => Some((k, other.to_string())),
             })
             .collect();
     }
-    let key = if prefix.is_empty() { "message".to_string() } else { prefix.to_string() };
-    vec![(key, text)]
+    vec![(prefix.to_string(), text)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_comes_only_from_known_prefixes_and_null_stays_absent() {
+        let none: Vec<String> = Vec::new();
+        assert_eq!(
+            context_pairs(&none, "rowtrail", br#"{"actor":"ana","reason":null,"n":3}"#),
+            vec![("actor".to_string(), "ana".to_string()), ("n".to_string(), "3".to_string())]
+        );
+        assert!(context_pairs(&none, "debezium-heartbeat", br#"{"actor":"not-rowtrail"}"#).is_empty());
+        let extra = vec!["app.audit".to_string()];
+        assert_eq!(
+            context_pairs(&extra, "app.audit", b"plain text"),
+            vec![("app.audit".to_string(), "plain text".to_string())]
+        );
+    }
 }
