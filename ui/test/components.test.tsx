@@ -49,9 +49,25 @@ describe("EventRow", () => {
     const el = mount(() => <EventRow event={{ ...hostile, source: "demo", table: "shp", key: [["id", "5001"]] }} index={4} selected onOpen={open} onSelect={() => {}} />);
     const row = el.querySelector<HTMLElement>("[data-testid=event-row]")!;
     expect(row.getAttribute("aria-selected")).toBe("true");
-    row.click();
+    row.querySelector<HTMLElement>("[data-testid=row-link]")!.click();
     expect(open).toHaveBeenCalledWith(expect.objectContaining({ id: 7 }), 4);
-    expect(el.querySelector("a")!.getAttribute("href")).toBe("#/txn/demo/%3Ci%3E1%3C%2Fi%3E?row=3");
+    expect(el.querySelector("[data-testid=txn-link]")!.getAttribute("href")).toBe("#/txn/demo/%3Ci%3E1%3C%2Fi%3E?row=3");
+    // The row is a real link to the record, so it opens in a new tab too.
+    expect(el.querySelector("[data-testid=row-link]")!.getAttribute("href")).toBe("#/record/demo/public.shp/5001");
+  });
+
+  it("shows bidirectional controls as escapes instead of applying them", () => {
+    const rlo = "\u202e";
+    const el = mount(() => (
+      <EventRow event={{ ...hostile, key: [["name", `invoice${rlo}fdp.exe`]], summary: `note: a → ${rlo}b`, context: { actor: `ana${rlo}` } }} index={0} selected={false} onOpen={() => {}} onSelect={() => {}} />
+    ));
+    expect(el.textContent).not.toContain(rlo);
+    expect(el.querySelector(".key")!.textContent).toBe("invoice\\u{202e}fdp.exe");
+    expect(el.querySelector(".actor")!.textContent).toBe("ana\\u{202e}");
+    // The tooltip holds the whole key and the actor, for when the columns cut them.
+    const title = el.querySelector("[data-testid=row-link]")!.getAttribute("title")!;
+    expect(title).toContain("name = invoice\\u{202e}fdp.exe");
+    expect(title).toContain("actor: ana\\u{202e}");
   });
 
   it("shows a placeholder while its page loads", () => {

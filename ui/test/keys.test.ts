@@ -22,6 +22,21 @@ describe("list keyboard navigation", () => {
     expect(at("Home", 500)).toEqual({ type: "move", index: 0 });
   });
 
+  it("Enter on a focused button, link or checkbox is theirs, not the list's", () => {
+    const el = (tag: string, attrs: Record<string, string> = {}) => {
+      const x = document.createElement(tag);
+      for (const [k, v] of Object.entries(attrs)) x.setAttribute(k, v);
+      return x;
+    };
+    for (const target of [el("button"), el("a", { href: "#/txn/demo/1" }), el("input", { type: "checkbox" }), el("summary"), el("div", { role: "tab" })]) {
+      expect(at("Enter", 7, 100, { target })).toBeNull();
+      // Moving still works from there.
+      expect(at("j", 7, 100, { target })).toEqual({ type: "move", index: 8 });
+    }
+    expect(at("Enter", 7, 100, { target: el("div") })).toEqual({ type: "open", index: 7 });
+    expect(at("Enter", 7, 100, { target: el("a") })).toEqual({ type: "open", index: 7 });
+  });
+
   it("Enter opens the selected row only", () => {
     expect(at("Enter", 7)).toEqual({ type: "open", index: 7 });
     expect(at("Enter", -1)).toBeNull();

@@ -106,7 +106,11 @@ describe("browser transport", () => {
     const t = createHttpTransport(e);
     const res = await t.call("count_events", { filter: { table: "shp" } });
     expect(res).toEqual({ count: 3, max_id: 9 });
-    const [url, init] = fetchMock.mock.calls[0]!;
+    // First the token buys the session cookie (for new tabs, reloads and downloads).
+    const [sessionUrl, sessionInit] = fetchMock.mock.calls[0]!;
+    expect(sessionUrl).toBe("/api/session");
+    expect((sessionInit?.headers as Record<string, string>).Authorization).toBe("Bearer abc");
+    const [url, init] = fetchMock.mock.calls[1]!;
     expect(url).toBe("/api/count_events");
     expect(init?.method).toBe("POST");
     expect((init?.headers as Record<string, string>).Authorization).toBe("Bearer abc");
@@ -114,6 +118,17 @@ describe("browser transport", () => {
     expect(JSON.parse(String(init?.body))).toEqual({ filter: { table: "shp" } });
     t.connect(() => {}, () => {});
     expect(sources).toEqual(["/api/events?token=abc"]);
+  });
+
+  it("without a token (a tab opened from a link) relies on the session cookie", async () => {
+    const fetchMock = vi.fn(async (_url: RequestInfo | URL, _init?: RequestInit) => new Response("{}", { status: 200 }));
+    const { e, sources } = env("#/txn/demo/7", fetchMock as unknown as typeof fetch);
+    const t = createHttpTransport(e);
+    await t.call("transaction", { source: "demo", txid: "7" });
+    expect(fetchMock.mock.calls.map((c) => c[0])).toEqual(["/api/transaction"]);
+    expect((fetchMock.mock.calls[0]![1]?.headers as Record<string, string>).Authorization).toBeUndefined();
+    t.connect(() => {}, () => {});
+    expect(sources).toEqual(["/api/events"]);
   });
 
   it("throws the server's {code, message} as an ApiError", async () => {

@@ -86,7 +86,7 @@ enum Cmd {
     },
     /// Create the built-in demo (a small logistics database), capture it and say where to look.
     Demo,
-    /// Serve the UI and its API in a browser, on 127.0.0.1 only, with a per-launch token.
+    /// Serve the UI and its API in a browser, on 127.0.0.1 only, with the workspace's token.
     Serve(ServeArgs),
 }
 
@@ -104,6 +104,10 @@ struct ServeArgs {
     /// The built UI (default: ui/dist next to the program or in this source tree).
     #[arg(long, value_name = "DIR", env = "ROWTRAIL_UI_DIR")]
     ui_dir: Option<PathBuf>,
+    /// Make a new token (the workspace keeps one in `serve-token`, readable by you only, so a
+    /// restart keeps the address): addresses printed before stop working.
+    #[arg(long)]
+    new_token: bool,
 }
 
 #[derive(Subcommand)]
@@ -475,7 +479,10 @@ async fn serve(ws: &Workspace, a: &ServeArgs, as_json: bool) -> Result<(), Failu
             return Err(Failure { code: 2, message: format!("--ui-dir {}: no index.html there; build the UI with: cd ui && npm ci && npm run build", d.display()) });
         }
     }
-    let bind = |port: u16| rowtrail_web::WebServer::bind(api.clone(), rowtrail_web::WebOptions { port, ui_dir: ui_dir.clone() });
+    let (token, origin) = rowtrail_web::workspace_token(ws.dir(), a.new_token)?;
+    let bind = |port: u16| {
+        rowtrail_web::WebServer::bind(api.clone(), rowtrail_web::WebOptions { port, ui_dir: ui_dir.clone(), token: Some(token.clone()) })
+    };
     let server = match a.port {
         Some(p) => bind(p).await?,
         None => match bind(DEFAULT_SERVE_PORT).await {
@@ -487,7 +494,7 @@ async fn serve(ws: &Workspace, a: &ServeArgs, as_json: bool) -> Result<(), Failu
     api.warm_up();
     let started = api.resume_watching().await.map_err(|e| Failure { code: 1, message: e.message })?;
     if as_json {
-        println!("{}", serde_json::json!({"url": url, "port": server.local_addr().port(), "ui_dir": ui_dir, "cache": ws.cache_path(), "watching": started.iter().map(|t| &t.source).collect::<Vec<_>>()}));
+        println!("{}", serde_json::json!({"url": url, "port": server.local_addr().port(), "ui_dir": ui_dir, "cache": ws.cache_path(), "watching": started.iter().map(|t| &t.source).collect::<Vec<_>>(), "token_kept": origin == rowtrail_web::TokenOrigin::Kept}));
     } else {
         println!("Rowtrail is serving {} on", ws.dir().display());
         println!();
@@ -501,6 +508,9 @@ async fn serve(ws: &Workspace, a: &ServeArgs, as_json: bool) -> Result<(), Failu
             println!("Watching: {}", names.join(", "));
         }
         println!("Only this machine can connect, and only with the token in the address. Ctrl-C stops.");
+        if origin == rowtrail_web::TokenOrigin::Kept {
+            println!("The token is the one this workspace kept ({}); `--new-token` makes another.", ws.dir().join(rowtrail_web::TOKEN_FILE).display());
+        }
     }
     use std::io::Write as _;
     let _ = std::io::stdout().flush();

@@ -257,6 +257,10 @@ pub fn add_sqlite_source(
     let path = path
         .canonicalize()
         .map_err(|e| config_err(name, format!("cannot open {}: {e}", path.display())))?;
+    // Said here, under the name the user gave: the installer knows only the file.
+    if path.is_dir() {
+        return Err(config_err(name, format!("{} is a folder; give the SQLite database file inside it", path.display())));
+    }
     let report = sqlite::install(&path, tables)?;
     let rec = cache.add_source(name, "sqlite", &serde_json::json!({ "path": path }))?;
     Ok((rec, report))

@@ -4,10 +4,16 @@
 //! The server can reach databases that can be written, so it is closed to everyone but the
 //! person who started it:
 //! - it listens on 127.0.0.1 only (there is no option to listen elsewhere);
-//! - every `/api` request needs the per-launch token (32 random bytes, hex) printed in the URL
-//!   as a fragment (`#token=…`, never sent to a server or written to a log): the UI sends it
-//!   as `Authorization: Bearer …`, and as `?token=` on the event stream only, since
-//!   `EventSource` cannot set headers. Tokens are compared in constant time;
+//! - every `/api` request needs the token (32 random bytes, hex; `rowtrail serve` keeps one per
+//!   workspace in a file only the user can read) printed in the URL as a fragment (`#token=…`,
+//!   never sent to a server or written to a log): the UI sends it as `Authorization: Bearer …`,
+//!   and as `?token=` on the event stream only, since `EventSource` cannot set headers. When a
+//!   page first loads with the token it trades it for a session cookie (`POST /api/session`:
+//!   HttpOnly, `SameSite=Strict`, `Path=/api`, named after the port, gone when the browser
+//!   closes), so a new tab, a reload or a download works without the fragment. A request that
+//!   relies on the cookie must also come from the page itself: a `Sec-Fetch-Site` other than
+//!   `same-origin` (or `none`, typed by the user) is refused. Tokens are compared in constant
+//!   time;
 //! - a request whose `Host` is not `127.0.0.1:PORT` or `localhost:PORT` is refused (421), and
 //!   so is one carrying an `Origin` other than the served origin (403): a web page on another
 //!   site, or a DNS name rebound to 127.0.0.1, cannot talk to it;
@@ -52,6 +58,8 @@ pub struct WebOptions {
     pub port: u16,
     /// The built UI (`ui/dist`); `None` serves a page that says how to build it.
     pub ui_dir: Option<PathBuf>,
+    /// The token to require (64 hex digits, as [`new_token`] makes); `None` makes a fresh one.
+    pub token: Option<String>,
 }
 
 /// Finds the built UI: `explicit`, else `$ROWTRAIL_UI_DIR`, else `ui/dist` or `ui` next to
@@ -95,8 +103,13 @@ pub struct WebServer {
 }
 
 impl WebServer {
-    /// Binds 127.0.0.1:`opts.port` and makes a fresh token.
+    /// Binds 127.0.0.1:`opts.port`, with `opts.token` or a fresh one.
     pub async fn bind(api: Api, opts: WebOptions) -> std::io::Result<WebServer> {
+        let token = match opts.token {
+            Some(t) if is_token(&t) => t,
+            Some(_) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "a token must be 64 hexadecimal digits")),
+            None => new_token()?,
+        };
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, opts.port)).await.map_err(|e| {
             std::io::Error::new(
                 e.kind(),
@@ -108,7 +121,7 @@ impl WebServer {
             listener,
             shared: Arc::new(Shared {
                 api,
-                token: new_token()?,
+                token,
                 port,
                 ui_dir: opts.ui_dir,
                 shutdown: CancellationToken::new(),
@@ -121,7 +134,7 @@ impl WebServer {
         SocketAddr::from((Ipv4Addr::LOCALHOST, self.shared.port))
     }
 
-    /// The per-launch token.
+    /// The token every API request needs.
     pub fn token(&self) -> &str {
         &self.shared.token
     }
@@ -149,10 +162,79 @@ impl WebServer {
     }
 }
 
-fn new_token() -> std::io::Result<String> {
+/// Whether `t` has the form of a token: 64 hexadecimal digits.
+pub fn is_token(t: &str) -> bool {
+    t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A fresh token: 32 random bytes from the OS, as 64 hexadecimal digits.
+pub fn new_token() -> std::io::Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(format!("no random numbers from the OS: {e}")))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The file, in a workspace directory, that keeps `rowtrail serve`'s token.
+pub const TOKEN_FILE: &str = "serve-token";
+
+/// Where a workspace's token came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenOrigin {
+    /// Read from the workspace's token file: addresses printed before still work.
+    Kept,
+    /// Made now and written to the file (none yet, `--new-token`, or the old one unusable).
+    New,
+}
+
+/// The token of the workspace in `dir`: the one kept in its [`TOKEN_FILE`], or (when there is
+/// none, it is malformed or others could read it, or `rotate`) a fresh one written there, readable
+/// and writable by the user only (0600), so that a restarted `serve` answers to the address it
+/// printed before and open pages reconnect.
+pub fn workspace_token(dir: &Path, rotate: bool) -> std::io::Result<(String, TokenOrigin)> {
+    let path = dir.join(TOKEN_FILE);
+    if !rotate {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let t = text.trim();
+            if is_token(t) && private(&path) {
+                return Ok((t.to_string(), TokenOrigin::Kept));
+            }
+        }
+    }
+    let token = new_token()?;
+    let tmp = dir.join(format!("{TOKEN_FILE}.tmp"));
+    let _ = std::fs::remove_file(&tmp);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    {
+        use std::io::Write;
+        let mut f = opts
+            .open(&tmp)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot write the token file {}: {e}", tmp.display())))?;
+        f.write_all(format!("{token}\n").as_bytes())?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, &path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot write the token file {}: {e}", path.display())))?;
+    Ok((token, TokenOrigin::New))
+}
+
+/// Whether only its owner may read or write `path` (always true where modes do not exist).
+fn private(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).map(|m| m.permissions().mode() & 0o077 == 0).unwrap_or(false)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        true
+    }
 }
 
 /// Compares two byte strings in time that depends only on their lengths.
@@ -170,6 +252,8 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/api/events", get(events).options(preflight))
+        .route("/api/session", any(session))
+        .route("/api/export/events", get(export_events).options(preflight))
         .route("/api/{command}", any(command))
         .fallback(static_file)
         .layer(middleware::from_fn_with_state(shared.clone(), guard))
@@ -222,21 +306,136 @@ fn refuse_host_origin(s: &Shared, headers: &HeaderMap) -> Option<Response> {
     None
 }
 
-/// The refusal for a request without the right token, if it lacks it.
+/// The name of the session cookie: per port, since browsers share cookies across the ports
+/// of one host and two servers must not overwrite each other's.
+fn cookie_name(port: u16) -> String {
+    format!("rowtrail_{port}")
+}
+
+/// The session cookie's value, if the request carries it.
+fn cookie_token(s: &Shared, headers: &HeaderMap) -> Option<String> {
+    let name = cookie_name(s.port);
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+        v.split(';').find_map(|kv| {
+            let (k, val) = kv.trim().split_once('=')?;
+            (k == name).then(|| val.trim().to_string())
+        })
+    })
+}
+
+/// The refusal for a request without the right token, if it lacks it: the `Authorization`
+/// header, `query_token` where the caller allows one, or the session cookie when the browser
+/// says the request comes from the page itself.
 fn refuse_token(s: &Shared, headers: &HeaderMap, query_token: Option<&str>) -> Option<Response> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .or(query_token);
-    match given {
-        Some(t) if same_secret(t.trim().as_bytes(), s.token.as_bytes()) => None,
-        _ => Some(refusal(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "missing or wrong token: open the address `rowtrail serve` printed, including its #token=… part",
-        )),
+    let ok = |t: &str| same_secret(t.trim().as_bytes(), s.token.as_bytes());
+    if given.is_some_and(ok) {
+        return None;
     }
+    if given.is_none() {
+        if let Some(c) = cookie_token(s, headers) {
+            // Browsers attach cookies to requests other pages make; only the page's own count.
+            let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+            if !matches!(site, None | Some("same-origin") | Some("none")) {
+                return Some(refusal(
+                    StatusCode::FORBIDDEN,
+                    "foreign_origin",
+                    "requests from other web pages are refused",
+                ));
+            }
+            if ok(&c) {
+                return None;
+            }
+        }
+    }
+    Some(refusal(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "missing or wrong token: open the address `rowtrail serve` printed, including its #token=… part",
+    ))
+}
+
+/// `POST /api/session`: with the token in `Authorization`, sets the session cookie so that new
+/// tabs, reloads and downloads of this browser session work without the token in the address.
+async fn session(State(s): State<Arc<Shared>>, method: Method, headers: HeaderMap) -> Response {
+    if method != Method::POST {
+        let mut r = refusal(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "the session is opened with POST");
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
+    let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    if !bearer.is_some_and(|t| same_secret(t.trim().as_bytes(), s.token.as_bytes())) {
+        return refusal(StatusCode::UNAUTHORIZED, "unauthorized", "missing or wrong token: open the address `rowtrail serve` printed, including its #token=… part");
+    }
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let cookie = format!("{}={}; Path=/api; HttpOnly; SameSite=Strict", cookie_name(s.port), s.token);
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// `GET /api/export/events?format=csv|json&newest_first=true&filter={json}`: the filtered list
+/// as a file download, streamed in the list's order with no row limit.
+async fn export_events(State(s): State<Arc<Shared>>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    if let Some(r) = refuse_token(&s, &headers, None) {
+        return r;
+    }
+    let mut args = serde_json::Map::new();
+    for (k, v) in form_pairs(uri.query().unwrap_or("")) {
+        let value = match k.as_str() {
+            "filter" => match serde_json::from_str::<Value>(&v) {
+                Ok(f) => f,
+                Err(e) => return api_error(ApiError::bad_request(format!("export: the filter is not JSON: {e}"))),
+            },
+            "newest_first" => Value::Bool(v == "true" || v == "1"),
+            "limit" => match v.parse::<u64>() {
+                Ok(n) => Value::from(n),
+                Err(_) => return api_error(ApiError::bad_request(format!("export: limit {v:?} is not a number"))),
+            },
+            _ => Value::String(v),
+        };
+        args.insert(k, value);
+    }
+    let req = match serde_json::from_value(Value::Object(args)) {
+        Ok(r) => r,
+        Err(e) => return api_error(ApiError::bad_request(format!("export: invalid arguments: {e}"))),
+    };
+    let export = match s.api.export_events_stream(req).await {
+        Ok(x) => x,
+        Err(e) => return api_error(e),
+    };
+    let body = Body::from_stream(stream::unfold(export.chunks, |mut rx| async move {
+        let next = rx.recv().await?;
+        Some((next.map(Bytes::from).map_err(|e| std::io::Error::other(e.message)), rx))
+    }));
+    let mut r = (StatusCode::OK, body).into_response();
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&export.content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", export.filename)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// `application/x-www-form-urlencoded` pairs of a query string.
+fn form_pairs(q: &str) -> Vec<(String, String)> {
+    let dec = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+    q.split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) => (dec(k), dec(v)),
+            None => (dec(kv), String::new()),
+        })
+        .collect()
 }
 
 fn status_of(code: ErrorCode) -> StatusCode {

@@ -51,7 +51,7 @@ async fn serve(ui: Option<&[(&str, &str)]>) -> Running {
         d
     });
     let api = Api::open(&ws).unwrap();
-    let server = WebServer::bind(api, WebOptions { port: 0, ui_dir }).await.unwrap();
+    let server = WebServer::bind(api, WebOptions { port: 0, ui_dir, token: None }).await.unwrap();
     assert!(server.local_addr().ip().is_loopback());
     let port = server.local_addr().port();
     let token = server.token().to_string();
@@ -312,6 +312,161 @@ async fn the_built_ui_is_served_with_a_spa_fallback() {
     assert_hardened(&r);
     assert!(r.text().await.unwrap().contains("cd ui &amp;&amp; npm ci &amp;&amp; npm run build"));
     s.stop().await;
+}
+
+/// The session cookie a page gets by showing its token once.
+async fn session_cookie(s: &Running) -> String {
+    let r = s.post("session").header(AUTHORIZATION, format!("Bearer {}", s.token)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let set = r.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().to_string();
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/api"] {
+        assert!(set.contains(attr), "{set}");
+    }
+    assert!(!set.contains("Expires") && !set.contains("Max-Age"), "a session cookie: {set}");
+    set.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_session_cookie_lets_new_tabs_in_but_not_other_pages() {
+    let s = serve(None).await;
+    // Without the token, no cookie.
+    let r = s.post("session").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.headers().get(reqwest::header::SET_COOKIE).is_none());
+    let r = s.post("session").header(AUTHORIZATION, "Bearer 00").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let cookie = session_cookie(&s).await;
+    assert_eq!(cookie, format!("rowtrail_{}={}", s.port, s.token), "named after the port");
+    let with_cookie = |site: Option<&str>| {
+        let mut b = s.post("workspace_info").header(reqwest::header::COOKIE, cookie.clone());
+        if let Some(site) = site {
+            b = b.header("sec-fetch-site", site);
+        }
+        b.send()
+    };
+    // The page itself (a new tab or a reload of it), or an address typed by the user.
+    for site in [None, Some("same-origin"), Some("none")] {
+        let r = with_cookie(site).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{site:?}");
+    }
+    // Another page, even one on this machine (another port is the same site), is refused.
+    for site in ["same-site", "cross-site"] {
+        let r = with_cookie(Some(site)).await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{site}");
+        assert_hardened(&r);
+    }
+    let r = s
+        .post("workspace_info")
+        .header(reqwest::header::COOKIE, cookie.clone())
+        .header(ORIGIN, "http://127.0.0.1:1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Another server's cookie, or a wrong value, is no key.
+    for c in [format!("rowtrail_{}={}", s.port + 1, s.token), format!("rowtrail_{}={}", s.port, "0".repeat(64))] {
+        let r = s.post("workspace_info").header(reqwest::header::COOKIE, c.clone()).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{c}");
+    }
+    // The event stream takes the cookie too.
+    let r = client().get(format!("{}/api/events", s.base)).header(reqwest::header::COOKIE, cookie.clone()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    drop(r);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_downloads_whole_in_its_order() {
+    let s = serve(None).await;
+    let (st, started) = s.call("sync_source", json!({"name": "demo"})).await;
+    assert_eq!(st, StatusCode::OK, "{started}");
+    let total = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let (_, c) = s.call("count_events", json!({})).await;
+            let n = c["count"].as_u64().unwrap();
+            if n > 300 {
+                // Caught up when the count stays put.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let (_, again) = s.call("count_events", json!({})).await;
+                if again["count"] == c["count"] {
+                    return n;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the demo is read");
+    let cookie = session_cookie(&s).await;
+    let filter = percent_encoding::utf8_percent_encode(r#"{"op":"update"}"#, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let get = |q: String, cookie: Option<&str>| {
+        let mut b = client().get(format!("{}/api/export/events?{q}", s.base));
+        if let Some(c) = cookie {
+            b = b.header(reqwest::header::COOKIE, c.to_string());
+        }
+        b.send()
+    };
+    let r = get("format=json&newest_first=true".into(), Some(&cookie)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_hardened(&r);
+    assert_eq!(r.headers()[CONTENT_TYPE], "application/x-ndjson");
+    assert_eq!(r.headers()["content-disposition"], "attachment; filename=\"events.jsonl\"");
+    let ids: Vec<i64> = r.text().await.unwrap().lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids.len() as u64, total, "every row");
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first");
+    let (_, page) = s.call("list_events", json!({"before_id": i64::MAX, "limit": 5})).await;
+    let newest: Vec<i64> = page["events"].as_array().unwrap().iter().rev().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids[..5], newest[..]);
+    // CSV of a filter, oldest first.
+    let r = get(format!("format=csv&filter={filter}"), Some(&cookie)).await.unwrap();
+    assert_eq!(r.headers()[CONTENT_TYPE], "text/csv; charset=utf-8");
+    let text = r.text().await.unwrap();
+    let (_, n) = s.call("count_events", json!({"filter": {"op": "update"}})).await;
+    assert_eq!(text.lines().count() as u64, n["count"].as_u64().unwrap() + 1, "a header and every update");
+    // The token is needed; a bad filter is an API error, not an empty file.
+    let r = get("format=csv".into(), None).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = get("format=csv".into(), Some(&cookie)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = client()
+        .get(format!("{}/api/export/events?format=csv", s.base))
+        .header(reqwest::header::COOKIE, cookie.clone())
+        .header("sec-fetch-site", "same-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = get("format=csv&filter=%7B%22since%22%3A%22nope%22%7D".into(), Some(&cookie)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = get("format=xml".into(), Some(&cookie)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    s.stop().await;
+}
+
+#[test]
+fn the_workspace_keeps_its_token_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, o) = workspace_token(dir.path(), false).unwrap();
+    assert_eq!(o, TokenOrigin::New);
+    assert!(is_token(&a));
+    let path = dir.path().join(TOKEN_FILE);
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    let (b, o) = workspace_token(dir.path(), false).unwrap();
+    assert_eq!((b.as_str(), o), (a.as_str(), TokenOrigin::Kept), "a restart keeps it");
+    let (c, o) = workspace_token(dir.path(), true).unwrap();
+    assert_eq!(o, TokenOrigin::New);
+    assert_ne!(c, a, "--new-token rotates it");
+    assert_eq!(workspace_token(dir.path(), false).unwrap().0, c);
+    // A file others can read is no secret any more: replaced, and private again.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (d, o) = workspace_token(dir.path(), false).unwrap();
+    assert_eq!(o, TokenOrigin::New);
+    assert_ne!(d, c);
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    std::fs::write(&path, "not a token").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(workspace_token(dir.path(), false).unwrap().1, TokenOrigin::New);
 }
 
 #[test]

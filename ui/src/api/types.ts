@@ -434,9 +434,15 @@ filter?: EventFilter | null,
  */
 format: ExportFormat,
 /**
- * At most this many events (default and maximum 200,000), oldest first.
+ * At most this many events (default and maximum 200,000 in one text; no maximum when
+ * streamed), the first ones in the export's order.
  */
-limit?: number | null, };
+limit?: number | null,
+/**
+ * In the order the Changes list shows by default: newest first (default: oldest first,
+ * as `rowtrail events` prints them).
+ */
+newest_first?: boolean | null, };
 
 /**
  * The two export formats.
@@ -485,9 +491,14 @@ text: string,
  */
 rows: number,
 /**
- * The export stopped at its limit; more rows match.
+ * The export stopped at its limit; more rows match (they are the ones at the end of the
+ * list's order: the oldest when newest first).
  */
-truncated: boolean, };
+truncated: boolean,
+/**
+ * Rows the filter matches (equal to `rows` unless `truncated`).
+ */
+total: number, };
 
 /**
  * How one column differs between two states of a record.

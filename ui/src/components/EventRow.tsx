@@ -1,7 +1,7 @@
 import { Show } from "solid-js";
 import type { EventSummary } from "../api";
 import { to } from "../router";
-import { contextActor, contextText, formatKey, formatTime, timeTitle } from "../lib/format";
+import { contextActor, contextText, formatKey, formatTime, timeTitle, visible } from "../lib/format";
 import { columnLabel } from "../lib/labels";
 
 export const ROW_HEIGHT = 28;
@@ -12,6 +12,23 @@ export function recordLink(e: EventSummary): string {
 
 export function txnLink(e: { source: string; txid: string; txn_row: number }): string {
   return to.txn(e.source, e.txid, e.txn_row);
+}
+
+/** Where a row leads: the record's history, or for a truncate (no one record) its transaction. */
+export function rowLink(e: EventSummary): string {
+  return e.op === "truncate" || e.key.length === 0 ? txnLink(e) : recordLink(e);
+}
+
+/** The row's tooltip: everything a narrow column may cut (key, actor and context, exact time). */
+function rowTitle(e: EventSummary, labels: string[]): string {
+  const table = e.schema === "public" || e.schema === "main" ? e.table : `${e.schema}.${e.table}`;
+  const lines = [
+    `${e.op} ${table} ${e.key.map(([k, v]) => `${k} = ${v ?? "NULL"}`).join(", ")}`,
+    contextText(e.context),
+    `committed ${timeTitle(e.committed_at)}`,
+    (labels.length ? "changed: " + labels.join(", ") + "\n" : "") + e.summary,
+  ];
+  return visible(lines.filter((l) => l).join("\n"));
 }
 
 export function OpLabel(props: { op: string }) {
@@ -52,6 +69,7 @@ export function EventRow(props: {
         const cols = e.changed;
         const labels = cols.map((c) => columnLabel({ source: e.source, schema: e.schema, table: e.table, column: c }).label);
         const actor = contextActor(e.context);
+        const opens = e.op === "truncate" || e.key.length === 0 ? `transaction ${e.txid}` : `the history of ${e.table} ${formatKey(e.key)}`;
         return (
           <div
             id={`event-${e.id}`}
@@ -62,32 +80,35 @@ export function EventRow(props: {
             data-index={props.index}
             data-id={e.id}
             data-op={e.op}
-            onClick={() => {
-              props.onSelect(props.index);
-              props.onOpen(e, props.index);
-            }}
           >
-            <span class="time" title={timeTitle(e.committed_at)}>
-              {formatTime(e.committed_at)}
-            </span>
-            <span class="tx" title={`transaction ${e.txid} at ${e.position} (source ${e.source})`}>
-              <a href={txnLink(e)} onClick={(x) => x.stopPropagation()} data-testid="txn-link">
-                {e.source}·{e.txid}
+            {/* The whole row is a link (under the cells; the transaction link sits above it), so
+                a middle or Ctrl-click opens the record in a new tab. Not a tab stop: the list's
+                keys move and open. */}
+            <a
+              class="row-link"
+              href={rowLink(e)}
+              tabIndex={-1}
+              aria-label={`Open ${opens}`}
+              title={rowTitle(e, labels)}
+              data-testid="row-link"
+              onClick={(x) => {
+                props.onSelect(props.index);
+                if (x.button !== 0 || x.ctrlKey || x.metaKey || x.shiftKey || x.altKey) return;
+                x.preventDefault();
+                props.onOpen(e, props.index);
+              }}
+            />
+            <span class="time">{formatTime(e.committed_at)}</span>
+            <span class="tx" title={visible(`transaction ${e.txid} at ${e.position} (source ${e.source})`)}>
+              <a href={txnLink(e)} data-testid="txn-link">
+                {visible(`${e.source}·${e.txid}`)}
               </a>
             </span>
             <OpLabel op={e.op} />
-            <span class="table" title={`${e.schema}.${e.table} (source ${e.source})`}>
-              {e.schema === "public" || e.schema === "main" ? e.table : `${e.schema}.${e.table}`}
-            </span>
-            <span class="key" title={e.key.map(([k, v]) => `${k} = ${v ?? "NULL"}`).join("\n")}>
-              {formatKey(e.key)}
-            </span>
-            <span class="cols" title={(labels.length ? "changed: " + labels.join(", ") + "\n" : "") + e.summary}>
-              {e.summary}
-            </span>
-            <span class="actor" title={contextText(e.context)}>
-              {actor || "—"}
-            </span>
+            <span class="table">{visible(e.schema === "public" || e.schema === "main" ? e.table : `${e.schema}.${e.table}`)}</span>
+            <span class="key">{visible(formatKey(e.key))}</span>
+            <span class="cols">{visible(e.summary)}</span>
+            <span class="actor">{visible(actor) || "—"}</span>
           </div>
         );
       }}

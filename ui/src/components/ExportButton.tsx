@@ -17,8 +17,18 @@ export function downloadText(file: ExportText): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** "Export CSV / JSON": asks the backend for the text, then downloads it. */
-export function ExportButton(props: { what: string; run: (format: ExportFormat) => Promise<ExportText>; onError: (e: ApiError) => void; testid?: string }) {
+/**
+ * "Export CSV / JSON". With `stream` (the browser face), the browser saves the file as the
+ * server streams it, every row in the list's order; `stream` answers false where that is not
+ * possible (the desktop app), and `run` asks the backend for the text instead.
+ */
+export function ExportButton(props: {
+  what: string;
+  run: (format: ExportFormat) => Promise<ExportText>;
+  stream?: (format: ExportFormat) => Promise<string | null>;
+  onError: (e: ApiError) => void;
+  testid?: string;
+}) {
   const [busy, setBusy] = createSignal<ExportFormat | null>(null);
   const [note, setNote] = createSignal<string | null>(null);
   let hide: ReturnType<typeof setTimeout> | undefined;
@@ -27,12 +37,20 @@ export function ExportButton(props: { what: string; run: (format: ExportFormat) 
     setBusy(format);
     setNote(null);
     try {
+      const streamed = props.stream ? await props.stream(format) : null;
+      if (streamed !== null) {
+        setNote(streamed);
+        clearTimeout(hide);
+        hide = setTimeout(() => setNote(null), 6_000);
+        return;
+      }
       const file = await props.run(format);
       downloadText(file);
+      const n = (x: number) => x.toLocaleString("en-US");
       setNote(
         file.truncated
-          ? `Saved the first ${file.rows.toLocaleString("en-US")} rows (the export limit); narrow the filters, or use \`rowtrail events --json\` for everything.`
-          : `Saved ${file.filename} (${file.rows.toLocaleString("en-US")} rows).`,
+          ? `Saved the first ${n(file.rows)} of ${n(file.total)} rows, as listed (the export limit): the last ${n(file.total - file.rows)} are not in the file. Narrow the filters, or use \`rowtrail events --json\` for everything.`
+          : `Saved ${file.filename} (${n(file.rows)} rows).`,
       );
       clearTimeout(hide);
       hide = setTimeout(() => setNote(null), file.truncated ? 12_000 : 4_000);

@@ -2,6 +2,38 @@
 
 const pad = (n: number, w = 2) => String(n).padStart(w, "0");
 
+/**
+ * Characters that reorder or hide text when a browser applies them (bidirectional controls such
+ * as RIGHT-TO-LEFT OVERRIDE, which would make `exe.txt` read `txt.exe`).
+ */
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Audited text as it is, with bidirectional control characters shown as visible escapes
+ * (`\u{202e}`, as the CLI shows terminal escapes) instead of applied.
+ */
+export function visible(s: string): string;
+export function visible(s: string | null | undefined): string | null | undefined;
+export function visible(s: string | null | undefined): string | null | undefined {
+  if (!s) return s;
+  return s.replace(BIDI, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
+/** The local time zone as an offset label: `UTC`, `UTC+01:00`, `UTC−05:30`. */
+export function zoneLabel(at: Date = new Date()): string {
+  const off = -at.getTimezoneOffset();
+  if (off === 0) return "UTC";
+  const a = Math.abs(off);
+  return `UTC${off > 0 ? "+" : "−"}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+}
+
+/** `2026-11-02 09:14:03 UTC+01:00`: a local time with its zone, for single times on a screen. */
+export function formatTimeZoned(iso: string | null | undefined): string {
+  const t = formatTime(iso);
+  if (!iso || t === iso || t === "—") return t;
+  return `${t} ${zoneLabel(new Date(iso))}`;
+}
+
 /** `2026-11-02 09:14:03` in local time (the ISO/UTC form goes in a tooltip). */
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return "—";

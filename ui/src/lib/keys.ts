@@ -29,12 +29,28 @@ export function isEditable(t: EventTarget | null | undefined): boolean {
 }
 
 /**
+ * Whether `t` is a control that Enter or Space acts on by itself (a button, a link, a
+ * checkbox, a summary, a tab…): list shortcuts leave those keys to it.
+ */
+export function isControl(t: EventTarget | null | undefined): boolean {
+  if (!t || typeof (t as HTMLElement).tagName !== "string") return false;
+  const el = t as HTMLElement;
+  const tag = el.tagName.toLowerCase();
+  if (tag === "button" || tag === "summary" || tag === "input" || tag === "select" || tag === "textarea") return true;
+  if (tag === "a" && el.hasAttribute("href")) return true;
+  const role = el.getAttribute?.("role") ?? "";
+  return ["button", "link", "tab", "checkbox", "radio", "menuitem", "switch"].includes(role);
+}
+
+/**
  * What a key press does to a list of `count` rows whose selected row is `selected` (-1: none).
  * `pageRows` is how many rows PageUp/PageDown move.
  */
 export function listKeyAction(e: KeyLike, state: { count: number; selected: number; pageRows?: number }): ListKeyAction {
   if (e.ctrlKey || e.metaKey || e.altKey) return null;
   if (isEditable(e.target)) return e.key === "Escape" ? { type: "escape" } : null;
+  // Enter on a focused button presses the button; it never opens the selected row.
+  if ((e.key === "Enter" || e.key === " ") && isControl(e.target)) return null;
   const { count, selected } = state;
   const page = Math.max(1, state.pageRows ?? 20);
   const clamp = (i: number) => Math.max(0, Math.min(count - 1, i));

@@ -13,8 +13,9 @@ export interface HttpEnv {
 }
 
 /**
- * Reads the per-launch token `rowtrail serve` prints in its URL (`#token=…`), removes it from
- * the visible URL and keeps it in session storage so a reload still works.
+ * Reads the token `rowtrail serve` prints in its URL (`#token=…`), removes it from the visible
+ * URL and keeps it in session storage so a reload still works. (A new tab has neither: it
+ * relies on the session cookie the first tab set, see {@link createHttpTransport}.)
  */
 export function takeToken(env: Pick<HttpEnv, "location" | "history" | "storage">): string | null {
   const hash = env.location.hash.replace(/^#/, "");
@@ -36,17 +37,33 @@ export function takeToken(env: Pick<HttpEnv, "location" | "history" | "storage">
   return env.storage.getItem(TOKEN_KEY);
 }
 
+/**
+ * The browser face. With a token (from the address or this tab's session storage) it sends
+ * `Authorization: Bearer …`, and first trades the token for the server's HttpOnly session
+ * cookie (`POST /api/session`) so that tabs opened from links, reloads and file downloads work
+ * without the token in their address. Without a token it relies on that cookie alone.
+ */
 export function createHttpTransport(env: HttpEnv): Transport {
   const token = takeToken(env);
-  const auth = token ?? "";
+  const headers = (): Record<string, string> => (token ? { Authorization: "Bearer " + token, "Content-Type": "application/json" } : { "Content-Type": "application/json" });
+  // Calls wait for the cookie: a link opened in a new tab right away must find it set.
+  const session: Promise<void> = token
+    ? env
+        .fetch("/api/session", { method: "POST", headers: { Authorization: "Bearer " + token } })
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+    : Promise.resolve();
   return {
     kind: "http",
     async call(command, args) {
+      await session;
       let res: Response;
       try {
         res = await env.fetch("/api/" + encodeURIComponent(command), {
           method: "POST",
-          headers: { Authorization: "Bearer " + auth, "Content-Type": "application/json" },
+          headers: headers(),
           body: JSON.stringify(args ?? {}),
         });
       } catch (e) {
@@ -65,20 +82,36 @@ export function createHttpTransport(env: HttpEnv): Transport {
         }
       }
       if (!res.ok) {
-        if (body && typeof body === "object" && "code" in body && "message" in body) throw ApiError.from(body);
-        if (res.status === 401 || res.status === 403) {
+        if (res.status === 401) {
           throw new ApiError(
             "unauthorized",
-            "The server refused the request (" + res.status + "). Open the address `rowtrail serve` printed, including its #token=… part.",
+            "The server does not know this page's token (it was started with a new one, or this tab never had it). Open the address `rowtrail serve` printed last, including its #token=… part.",
           );
+        }
+        if (body && typeof body === "object" && "code" in body && "message" in body) throw ApiError.from(body);
+        if (res.status === 403) {
+          throw new ApiError("unauthorized", "The server refused the request (403). Open the address `rowtrail serve` printed, including its #token=… part.");
         }
         throw new ApiError("http_" + res.status, "The server answered " + res.status + " " + res.statusText + (text ? ": " + text.slice(0, 200) : ""));
       }
       if (body === undefined && text) throw new ApiError("bad_response", "The server's answer to " + command + " is not JSON.");
       return body ?? {};
     },
+    async download(path, query) {
+      await session;
+      const qs = new URLSearchParams(query).toString();
+      // A plain download the browser saves as it arrives (the session cookie authenticates it):
+      // the file is never held in the page's memory, whatever its size.
+      const a = document.createElement("a");
+      a.href = "/api/" + path + (qs ? "?" + qs : "");
+      a.download = "";
+      a.rel = "noopener";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+    },
     connect(onEvent: EventHandler, onState: (s: StreamState) => void) {
-      const es = new env.EventSource("/api/events?token=" + encodeURIComponent(auth));
+      const es = new env.EventSource("/api/events" + (token ? "?token=" + encodeURIComponent(token) : ""));
       onState("connecting");
       es.onopen = () => onState("open");
       es.onerror = () => onState(es.readyState === 2 ? "closed" : "connecting");

@@ -1,6 +1,7 @@
 // The only module that knows how the UI reaches the backend: Tauri IPC inside the desktop
 // app, HTTP + server-sent events in a browser (`rowtrail serve`), or — in development with
 // `?mock` in the URL — an in-memory demo.
+import { createSignal } from "solid-js";
 import type { ApiEvent, ArgsOf, CommandName, ResultOf } from "../api";
 import type { EventHandler, StreamState, Transport } from "./types";
 import { createHttpTransport } from "./http";
@@ -46,7 +47,20 @@ export function transport(): Promise<Transport> {
 export function setTransport(t: Transport | null): void {
   if (unsubscribeStream) unsubscribeStream();
   unsubscribeStream = null;
+  lastState = "connecting";
+  setConnected("connecting");
   current = t ? Promise.resolve(t) : null;
+}
+
+/**
+ * Saves an export as a file streamed by the browser, when the transport can (`rowtrail
+ * serve`); false when it cannot (the desktop app), and the caller uses the command instead.
+ */
+export async function download(path: string, query: Record<string, string>): Promise<boolean> {
+  const t = await transport();
+  if (!t.download) return false;
+  await t.download(path, query);
+  return true;
 }
 
 /** Calls one API command. Rejects with an {@link ApiError}. */
@@ -59,6 +73,18 @@ const handlers = new Set<EventHandler>();
 const stateHandlers = new Set<(s: StreamState) => void>();
 let unsubscribeStream: (() => void) | null = null;
 let lastState: StreamState = "connecting";
+const [connected, setConnected] = createSignal<Connection>("connecting");
+
+/** The backend as the user should see it: not reached yet, reached, or lost after that. */
+export type Connection = "connecting" | "open" | "disconnected";
+
+/**
+ * Whether the backend is reachable, from the event stream's state (reactive). While it is
+ * "disconnected", screens say so and stop their spinners: nothing they wait for can come.
+ */
+export function connection(): Connection {
+  return connected();
+}
 
 function dispatch(ev: ApiEvent) {
   for (const h of [...handlers]) {
@@ -86,6 +112,7 @@ function ensureStream() {
       const reopened = s === "open" && opened && lastState !== "open";
       if (s === "open") opened = true;
       lastState = s;
+      setConnected(s === "open" ? "open" : opened ? "disconnected" : "connecting");
       for (const h of [...stateHandlers]) h(s);
       if (reopened) dispatch({ type: "lagged", missed: 0 });
     });

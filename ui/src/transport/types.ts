@@ -13,4 +13,9 @@ export interface Transport {
    * the stream reconnected after a break (events may have been missed).
    */
   connect(onEvent: EventHandler, onState: (s: StreamState) => void): () => void;
+  /**
+   * Saves what `GET /api/{path}?{query}` answers as a file, streamed by the browser (HTTP
+   * only; the desktop app has no such endpoint and uses the command's text instead).
+   */
+  download?(path: string, query: Record<string, string>): Promise<void>;
 }

@@ -9,7 +9,7 @@ use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::export::{csv_row, ExportFormat, ExportText};
+use super::export::ExportFormat;
 use super::paging::{bind, PositionIndex};
 use crate::history::FieldChange;
 use super::{Api, ApiError};
@@ -48,8 +48,9 @@ pub struct Filter {
     pub txid: Option<String>,
     /// Text found in any transaction context value (actor, reason, endpoint), ignoring ASCII case.
     pub context: Option<String>,
-    /// Only updates that changed this column (inserts and deletes touch every column and are
-    /// not matched).
+    /// Only updates that changed this column, its name in any case when no column has it
+    /// exactly (inserts and deletes touch every column and are not matched; a name no table
+    /// has matches nothing).
     pub column: Option<String>,
     /// Value search: text (at least 3 characters) found in any value of the before or after image.
     pub search: Option<String>,
@@ -202,18 +203,21 @@ pub(crate) fn resolve(c: &Cache, f: &Filter) -> Result<Resolved, ApiError> {
             .collect::<Result<_, _>>()
             .map_err(CacheError::from)?;
         let mut changed = Vec::new();
+        let folded = col.to_lowercase();
         for (id, cols) in rows {
             let cols: Vec<ColumnDef> = serde_json::from_str(&cols).unwrap_or_default();
-            if let Some(i) = cols.iter().position(|c| c.name == *col) {
+            // The exact name, else the name in any case (people type `ST` for `st`).
+            let i = cols
+                .iter()
+                .position(|c| c.name == *col)
+                .or_else(|| cols.iter().position(|c| c.name.to_lowercase() == folded));
+            if let Some(i) = i {
                 changed.push((id, i));
             }
         }
-        if changed.is_empty() {
-            let within = f.table.as_deref().map(|t| format!(" of table {t:?}")).unwrap_or_default();
-            return Err(ApiError::not_found(format!(
-                "filter.column: no captured column named {col:?}{within} (list_tables shows the columns)"
-            )));
-        }
+        // A column no table has: no update changed it, so nothing matches (an empty list,
+        // not an error: the list says so and offers to clear the filter).
+        r.none |= changed.is_empty();
         r.changed = Some(changed);
     }
     if let Some(q) = &f.search {
@@ -1143,8 +1147,12 @@ pub struct ExportEventsRequest {
     pub filter: Option<Filter>,
     /// CSV or JSON Lines.
     pub format: ExportFormat,
-    /// At most this many events (default and maximum 200,000), oldest first.
+    /// At most this many events (default and maximum 200,000 in one text; no maximum when
+    /// streamed), the first ones in the export's order.
     pub limit: Option<u64>,
+    /// In the order the Changes list shows by default: newest first (default: oldest first,
+    /// as `rowtrail events` prints them).
+    pub newest_first: Option<bool>,
 }
 
 /// The CSV header of an events export.
@@ -1152,65 +1160,6 @@ pub(crate) const EVENTS_CSV_HEADER: [&str; 15] = [
     "id", "source", "txid", "position", "committed_at", "context", "schema", "table", "op", "key", "changed",
     "before", "after", "inferred", "unknown",
 ];
-
-/// `export_events`: CSV with a header, or JSON Lines as `rowtrail events --json` prints them.
-pub async fn export_events(api: &Api, req: ExportEventsRequest) -> Result<ExportText, ApiError> {
-    let limit = req.limit.unwrap_or(MAX_EXPORT_EVENTS).clamp(1, MAX_EXPORT_EVENTS);
-    let filter = req.filter.unwrap_or_default();
-    let format = req.format;
-    api.with_cache(move |c| {
-        let f = resolve(c, &filter)?;
-        let upto = f.scan_limit(c)?;
-        let mut text = String::new();
-        if format == ExportFormat::Csv {
-            csv_row(&mut text, EVENTS_CSV_HEADER.iter().map(|s| s.to_string()));
-        }
-        let mut rows = 0u64;
-        let mut truncated = false;
-        let mut after: Option<i64> = None;
-        loop {
-            let mut ids = Vec::new();
-            f.scan_ids(c, after.map(|a| (a, false)), Some((upto, true)), false, Some(1000), 0, |id| {
-                ids.push(id);
-                true
-            })?;
-            let Some(&last) = ids.last() else { break };
-            after = Some(last);
-            for e in c.events_by_ids(&ids)? {
-                if rows == limit {
-                    truncated = true;
-                    break;
-                }
-                rows += 1;
-                let j = e.to_json();
-                match format {
-                    ExportFormat::Json => {
-                        text.push_str(&j.to_string());
-                        text.push('\n');
-                    }
-                    ExportFormat::Csv => {
-                        let s = |k: &str| match &j[k] {
-                            serde_json::Value::String(s) => s.clone(),
-                            serde_json::Value::Null => String::new(),
-                            other => other.to_string(),
-                        };
-                        let changed = e.changed_columns().join(",");
-                        let fields: Vec<String> = EVENTS_CSV_HEADER
-                            .iter()
-                            .map(|k| if *k == "changed" { changed.clone() } else { s(k) })
-                            .collect();
-                        csv_row(&mut text, fields.into_iter());
-                    }
-                }
-            }
-            if truncated {
-                break;
-            }
-        }
-        Ok(ExportText::new("events", format, text, rows, truncated))
-    })
-    .await
-}
 
 #[cfg(test)]
 mod tests {

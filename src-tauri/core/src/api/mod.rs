@@ -9,7 +9,7 @@
 //! from the types here (see [`types`]).
 
 pub mod events;
-mod export;
+pub mod export;
 mod paging;
 pub mod records;
 pub mod sources;
@@ -225,7 +225,7 @@ commands! {
     events_at: events::EventsAtRequest => events::EventPage = events::events_at;
     locate_time: events::LocateTimeRequest => events::Located = events::locate_time;
     transaction: events::TransactionRequest => events::TransactionDetail = events::transaction;
-    export_events: events::ExportEventsRequest => export::ExportText = events::export_events;
+    export_events: events::ExportEventsRequest => export::ExportText = export::export_events;
     record_history: records::RecordRequest => records::RecordHistory = records::record_history;
     compare_versions: records::CompareRequest => records::Comparison = records::compare_versions;
     export_history: records::ExportHistoryRequest => export::ExportText = records::export_history;

@@ -164,6 +164,9 @@ async fn every_filter_matches_what_it_says() {
         ),
         (json!({"column": "st"}), Box::new(changed_st)),
         (json!({"column": "st", "table": "shp", "op": "update"}), Box::new(changed_st)),
+        // Column names in any case; one no table has matches nothing (not an error).
+        (json!({"column": "ST"}), Box::new(changed_st)),
+        (json!({"column": "nope"}), Box::new(|_| false)),
         (
             json!({"search": name}),
             Box::new(|e| e.to_json().to_string().contains(&serde_json::to_string(&name).unwrap()[1..name.len()])),
@@ -208,8 +211,8 @@ async fn bad_requests_say_what_is_wrong() {
     let e = call_err(&f.api, "list_events", json!({"filter": {"table": "nope"}})).await;
     assert_eq!(e.code, ErrorCode::NotFound);
     assert!(e.message.contains("list_tables"));
-    let e = call_err(&f.api, "list_events", json!({"filter": {"column": "nope"}})).await;
-    assert_eq!(e.code, ErrorCode::NotFound);
+    let n = call(&f.api, "count_events", json!({"filter": {"column": "nope"}})).await;
+    assert_eq!((n["count"].clone(), n["exact"].clone()), (json!(0), json!(true)), "an unknown column counts to 0 at once");
     let e = call_err(&f.api, "list_events", json!({"filter": {"search": "ab"}})).await;
     assert_eq!(e.code, ErrorCode::BadRequest);
     let e = call_err(&f.api, "list_events", json!({"filter": {"tabel": "shp"}})).await;
@@ -398,6 +401,15 @@ async fn exports_parse_back() {
     let lines: Vec<Value> = x["text"].as_str().unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let shp: Vec<Value> = all.iter().filter(|e| e.table == "shp").take(10).map(|e| e.to_json()).collect();
     assert_eq!(lines, shp);
+    // Newest first, as the Changes list shows it by default: a cap keeps the newest rows (the
+    // ones at the top of the list) and says how many matched.
+    let x = call(&f.api, "export_events", json!({"format": "json", "filter": {"table": "shp"}, "limit": 10, "newest_first": true})).await;
+    assert_eq!(x["truncated"], true);
+    let n_shp = all.iter().filter(|e| e.table == "shp").count();
+    assert_eq!(x["total"], json!(n_shp));
+    let ids: Vec<i64> = x["text"].as_str().unwrap().lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_i64().unwrap()).collect();
+    let newest: Vec<i64> = all.iter().rev().filter(|e| e.table == "shp").take(10).map(|e| e.id).collect();
+    assert_eq!(ids, newest);
     // A record's history.
     let (table, key) = f.info.sample_record.clone();
     let h = call(&f.api, "export_history", json!({"table": table, "key": [key], "format": "csv"})).await;
@@ -410,6 +422,48 @@ async fn exports_parse_back() {
     let first: Value = serde_json::from_str(j["text"].as_str().unwrap().lines().next().unwrap()).unwrap();
     assert_eq!(first["version"], 1);
     assert_eq!(first["op"], "insert");
+}
+
+#[tokio::test]
+async fn a_streamed_export_holds_every_row_in_the_lists_order() {
+    let f = demo_fixture().await;
+    let all = all_events(&f);
+    // The demo's events span several chunks (64 KiB): order and seams in both orders.
+    for newest_first in [true, false] {
+        let req: events::ExportEventsRequest =
+            serde_json::from_value(json!({"format": "json", "newest_first": newest_first})).unwrap();
+        let mut s = f.api.export_events_stream(req).await.unwrap();
+        assert_eq!(s.filename, "events.jsonl");
+        let mut bytes = Vec::new();
+        let mut chunks = 0;
+        while let Some(c) = s.chunks.recv().await {
+            bytes.extend(c.unwrap());
+            chunks += 1;
+        }
+        assert!(chunks > 1, "streamed in chunks");
+        let ids: Vec<i64> = String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_i64().unwrap())
+            .collect();
+        let mut want: Vec<i64> = all.iter().map(|e| e.id).collect();
+        if newest_first {
+            want.reverse();
+        }
+        assert_eq!(ids, want);
+    }
+    let req: events::ExportEventsRequest = serde_json::from_value(json!({"format": "csv", "newest_first": true, "filter": {"op": "delete"}})).unwrap();
+    let mut s = f.api.export_events_stream(req).await.unwrap();
+    let mut text = String::new();
+    while let Some(c) = s.chunks.recv().await {
+        text.push_str(&String::from_utf8(c.unwrap()).unwrap());
+    }
+    let rows = parse_csv(&text);
+    let deletes: Vec<String> = all.iter().rev().filter(|e| e.op == Op::Delete).map(|e| e.id.to_string()).collect();
+    assert_eq!(rows[1..].iter().map(|r| r[0].clone()).collect::<Vec<_>>(), deletes);
+    // A bad filter is an error before any byte.
+    let req: events::ExportEventsRequest = serde_json::from_value(json!({"format": "csv", "filter": {"since": "not a time"}})).unwrap();
+    assert_eq!(f.api.export_events_stream(req).await.unwrap_err().code, ErrorCode::BadRequest);
 }
 
 /// Appends one transaction to the demo database through its capture triggers.

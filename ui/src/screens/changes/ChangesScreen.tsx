@@ -1,13 +1,13 @@
 import { createEffect, createMemo, createSignal, on, onCleanup, onMount, Show, untrack } from "solid-js";
 import type { EventFilter, EventSummary } from "../../api";
-import { call, subscribe } from "../../transport";
+import { call, connection, download, subscribe } from "../../transport";
 import { createQuery } from "../../query";
 import { useRouter } from "../../app/context";
 import { to, type Query } from "../../router";
 import { listKeyAction } from "../../lib/keys";
-import { formatCount, localInputToIso } from "../../lib/format";
+import { formatCount, localInputToIso, visible, zoneLabel } from "../../lib/format";
 import { VirtualList, type VirtualListApi } from "../../components/VirtualList";
-import { EventRow, recordLink, ROW_HEIGHT, txnLink } from "../../components/EventRow";
+import { EventRow, ROW_HEIGHT, rowLink } from "../../components/EventRow";
 import { Filters } from "../../components/Filters";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { EmptyState } from "../../components/EmptyState";
@@ -24,8 +24,16 @@ export const apiFetcher: PageFetcher = {
   at: (req) => call("events_at", req),
 };
 
-/** Where the list was, to come back to it from a record (per filter). */
-const remembered = new Map<string, { selected: number; scrollTop: number }>();
+/**
+ * Where the list was, to come back to it from a record (per filter and order): the selected
+ * row, the scroll position and the row count then (new changes above it shift both).
+ */
+const remembered = new Map<string, { selected: number; scrollTop: number; count: number }>();
+
+/** Forgets every remembered list position (tests). */
+export function forgetListPositions(): void {
+  remembered.clear();
+}
 
 /** Does an event of `source` belong in a list filtered by `f`? (Only the source is known.) */
 function concerns(f: EventFilter, source: string) {
@@ -34,9 +42,18 @@ function concerns(f: EventFilter, source: string) {
 
 export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Query; embedded?: boolean }) {
   const router = useRouter();
-  const query = (): Query => props.queryOverride ?? (router.route().name === "changes" ? router.route().query : {});
+  // While another screen takes over (on the way out), the list keeps its own query: a change
+  // here would start it over and lose the place it is about to remember.
+  let lastQuery: Query = {};
+  const query = createMemo((): Query => {
+    if (props.queryOverride) return props.queryOverride;
+    const r = router.route();
+    if (r.name === "changes") lastQuery = r.query;
+    return lastQuery;
+  });
+  const active = () => props.queryOverride !== undefined || router.route().name === "changes";
   const filter = createMemo(() => filterFromQuery(query()), undefined, { equals: (a, b) => JSON.stringify(a) === JSON.stringify(b) });
-  const newestFirst = () => query().order !== "oldest";
+  const newestFirst = createMemo(() => query().order !== "oldest");
   const grouped = () => query().group === "txn";
   const viewKey = () => JSON.stringify([filter(), newestFirst()]);
 
@@ -51,29 +68,55 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
   const [jumpError, setJumpError] = createSignal<ApiError | null>(null);
   let list: VirtualListApi | undefined;
   let search: HTMLInputElement | undefined;
-  let restoring: { selected: number; scrollTop: number } | undefined;
+  let restoring: { selected: number; scrollTop: number; count: number } | undefined;
 
   const sources = createQuery(() => ({ command: "list_sources", args: {}, tags: ["sources"] }));
+  const tables = createQuery(() => ({ command: "list_tables", args: {}, tags: ["events"] }));
+  /** The column filter names no column of any captured table (in any case). */
+  const unknownColumn = () => {
+    const c = filter().column?.toLowerCase();
+    const all = tables.data()?.tables;
+    return !!c && !!all && !all.some((t) => t.columns.some((x) => x.name.toLowerCase() === c));
+  };
   const live = () => (sources.data()?.sources ?? []).filter((s) => s.state === "live" && concerns(filter(), s.name)).map((s) => s.name);
 
   createEffect(
     on([filter, newestFirst], ([f, nf]) => {
       restoring = remembered.get(untrack(viewKey));
-      setSelected(restoring?.selected ?? -1);
+      setSelected(-1);
       setPendingNew(0);
       void pages.reset(f, nf).then(() => {
         const r = restoring;
         restoring = undefined;
         const el = list?.element();
-        if (r && el) el.scrollTop = r.scrollTop;
-        else if (el) el.scrollTop = 0;
+        const n = pages.count();
+        if (!el) return;
+        if (!r || n === null) {
+          el.scrollTop = 0;
+          return;
+        }
+        // Newest first, changes that arrived meanwhile sit above the remembered place.
+        const shift = nf ? Math.max(0, n - r.count) : 0;
+        const target = r.scrollTop + shift * ROW_HEIGHT;
+        if (r.selected >= 0) setSelected(Math.min(n - 1, r.selected + shift));
+        el.scrollTop = target;
+        // The rows' height may land a frame later; scroll again once it has.
+        requestAnimationFrame(() => {
+          if (Math.abs(el.scrollTop - target) > 1) el.scrollTop = target;
+        });
       });
     }),
   );
 
-  onCleanup(() => {
-    remembered.set(viewKey(), { selected: selected(), scrollTop: list?.element()?.scrollTop ?? 0 });
-  });
+  /** Remembers where the list is (called as it scrolls and as the selection moves). */
+  const remember = () =>
+    untrack(() => {
+      const el = list?.element();
+      const n = pages.count();
+      if (!active() || !el || n === null || restoring) return;
+      remembered.set(viewKey(), { selected: selected(), scrollTop: el.scrollTop, count: n });
+    });
+  createEffect(on(selected, remember, { defer: true }));
 
   // Live tail: a list at its newest end follows new events; elsewhere a pill offers them.
   let tailTimer: ReturnType<typeof setTimeout> | undefined;
@@ -103,13 +146,31 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
     subscribe((ev) => {
       // A removed source takes its events along: positions change, start over.
       if (ev.type === "sources_changed") return void pages.reset();
+      // Back after a break (the server restarted): what failed meanwhile is read again.
+      if (ev.type === "lagged" && (pages.error() || pages.count() === null)) return void pages.reset();
       // Missed events (a slow subscriber): as if any source had new ones.
       const source = ev.type === "events_added" ? ev.source : ev.type === "lagged" ? null : undefined;
       if (source === undefined || (source !== null && !concerns(filter(), source))) return;
       if (atNewestEnd() || !newestFirst()) followTail();
-      else setPendingNew((n) => n + 1);
+      else countNew();
     }),
   );
+
+  // How many changes arrived above the place the user is reading ("3 new changes").
+  let newTimer: ReturnType<typeof setTimeout> | undefined;
+  const countNew = () => {
+    if (newTimer) return;
+    newTimer = setTimeout(() => {
+      newTimer = undefined;
+      const shown = pages.count();
+      if (shown === null) return;
+      void call("count_events", { filter: filter(), budget_ms: 500 }).then(
+        (r) => setPendingNew(Math.max(0, r.count - shown)),
+        () => {},
+      );
+    }, 300);
+  };
+  onCleanup(() => clearTimeout(newTimer));
 
   const showNew = () => {
     setPendingNew(0);
@@ -129,7 +190,10 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
   };
 
   // A truncate concerns no one record: it opens its transaction.
-  const open = (e: EventSummary) => router.navigate(e.op === "truncate" || e.key.length === 0 ? txnLink(e) : recordLink(e));
+  const open = (e: EventSummary) => {
+    remember();
+    router.navigate(rowLink(e));
+  };
 
   const move = (i: number) => {
     setSelected(i);
@@ -189,6 +253,28 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
   };
 
   const count = () => pages.count();
+  const down = () => connection() === "disconnected";
+  /** Counting can go on: the server is there and has not failed. */
+  const counting = () => count() === null && !pages.error() && !down();
+
+  /** A filter naming a source or table that is not (any longer) in the cache. */
+  const missing = (): { key: "source" | "table"; value: string } | null => {
+    const e = pages.error();
+    if (!e || e.code !== "not_found") return null;
+    const f = filter();
+    if (f.source && e.message.startsWith("filter.source")) return { key: "source", value: f.source };
+    if (f.table && e.message.startsWith("filter.table")) return { key: "table", value: f.table };
+    return null;
+  };
+
+  /** The export streams in a browser (every row, in the list's order); false in the desktop app. */
+  const streamExport = async (format: "csv" | "json"): Promise<string | null> => {
+    const q: Record<string, string> = { format, filter: JSON.stringify(filter()) };
+    if (newestFirst()) q.newest_first = "true";
+    if (!(await download("export/events", q))) return null;
+    const n = count();
+    return `Your browser is saving events.${format === "csv" ? "csv" : "jsonl"}${n !== null ? `: ${formatCount(n)} ${n === 1 ? "change" : "changes"}` : ""}, ${newestFirst() ? "newest" : "oldest"} first as listed.`;
+  };
 
   return (
     <div class="screen s-flex-1" data-testid="screen-changes">
@@ -197,18 +283,30 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
       </Show>
       <div class="listbar" data-testid="listbar">
         <span data-testid="event-count">
-          <Show when={count() !== null} fallback={<>{pages.counted() !== null ? `Counting… ${formatCount(pages.counted())} so far` : "Counting…"}</>}>
+          <Show
+            when={count() !== null}
+            fallback={<>{!counting() ? (down() ? "Not counted: disconnected" : "Not counted") : pages.counted() !== null ? `Counting… ${formatCount(pages.counted())} so far` : "Counting…"}</>}
+          >
             <strong class="s-c-fg">{formatCount(count())}</strong> {count() === 1 ? "change" : "changes"}
             {isFiltered(filter()) ? " matching" : ""}
           </Show>
         </span>
-        <Show when={pages.loading() > 0 || count() === null}>
+        <Show when={!down() && !pages.error() && (pages.loading() > 0 || count() === null)}>
           <Spinner label="Loading changes" />
         </Show>
-        <Show when={live().length && newestFirst()}>
-          <span class="state state-live" title={`Following ${live().join(", ")}: new changes appear at the top`} data-testid="live-indicator">
-            Live
-          </span>
+        <Show
+          when={!down()}
+          fallback={
+            <span class="state state-error" title="The Rowtrail server does not answer; this page reconnects when it is back" data-testid="disconnected">
+              Disconnected
+            </span>
+          }
+        >
+          <Show when={live().length && newestFirst()}>
+            <span class="state state-live" title={`Following ${live().join(", ")}: new changes appear at the top`} data-testid="live-indicator">
+              Live
+            </span>
+          </Show>
         </Show>
         <span class="spacer" />
         <Show when={!props.embedded}>
@@ -247,7 +345,13 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
             Open record…
           </button>
         </Show>
-        <ExportButton what="this list" run={(format) => call("export_events", { filter: filter(), format })} onError={setExportError} testid="export-list" />
+        <ExportButton
+          what="this list"
+          run={(format) => call("export_events", { filter: filter(), format, newest_first: newestFirst() })}
+          stream={streamExport}
+          onError={setExportError}
+          testid="export-list"
+        />
         <span class="muted" title="j/k or arrows move · Enter opens · / searches · Esc clears · End goes to the last change">
           <span class="kbd">j</span> <span class="kbd">k</span> <span class="kbd">↵</span> <span class="kbd">/</span>
         </span>
@@ -257,15 +361,30 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
       </Show>
       <Show when={exportError()}>{(e) => <div class="s-p-0-12px"><ErrorBanner title="Export failed" error={e()} onDismiss={() => setExportError(null)} /></div>}</Show>
       <Show when={jumpError()}>{(e) => <div class="s-p-0-12px"><ErrorBanner title="Could not jump to that time" error={e()} onDismiss={() => setJumpError(null)} /></div>}</Show>
-      <Show when={pages.error()}>
-        {(e) => (
-          <div class="s-p-0-12px">
-            <ErrorBanner title="Could not load the changes" error={e()} onRetry={() => void pages.reset()} />
-          </div>
+      <Show when={missing()}>
+        {(m) => (
+          <EmptyState
+            title={`No ${m().key} named “${visible(m().value)}”`}
+            testid="changes-missing-filter"
+            actions={
+              <button onClick={() => patchQuery(m().key === "source" ? { source: "", table: "", column: "" } : { table: "", column: "" })} data-testid="remove-missing-filter">
+                Remove this filter
+              </button>
+            }
+          >
+            {m().key === "source"
+              ? "This address filters by a source that is not in this workspace (it may have been removed)."
+              : "This address filters by a table that has no captured changes here."}
+          </EmptyState>
         )}
       </Show>
+      <Show when={pages.error() && !missing()}>
+        <div class="s-p-0-12px">
+          <ErrorBanner title={down() ? "Disconnected from the Rowtrail server" : "Could not load the changes"} error={pages.error()!} onRetry={() => void pages.reset()} />
+        </div>
+      </Show>
       <Show
-        when={count() !== 0}
+        when={count() !== 0 && !missing()}
         fallback={
           <Show
             when={isFiltered(filter()) && !props.embedded}
@@ -292,24 +411,30 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
                 </button>
               }
             >
-              Widen the time range, pick another table or operation, or clear the filters.
+              {filter().column && unknownColumn()
+                ? `No captured table has a column named “${visible(filter().column!)}”. Pick one from the list (choose a table first), or clear the filter.`
+                : filter().search && filter().search!.length < 3
+                  ? "Value search needs at least 3 characters."
+                  : "Widen the time range, pick another table or operation, or clear the filters."}
             </EmptyState>
           </Show>
         }
       >
         <div class="list-head" aria-hidden="true">
-          <span>Committed</span>
+          <span title="Commit time in this computer's time zone (the exact UTC time is in each row's tooltip)" data-testid="time-zone">
+            Committed ({zoneLabel()})
+          </span>
           <span>Transaction</span>
           <span>Operation</span>
           <span>Table</span>
           <span>Key</span>
-          <span>Changed</span>
+          <span class="h-cols">Changed</span>
           <span>Actor</span>
         </div>
         <div class="list-wrap">
           <Show when={pendingNew() > 0}>
             <button class="primary small new-pill" onClick={showNew} data-testid="new-events">
-              ↑ New changes — show them
+              ↑ {formatCount(pendingNew())} new {pendingNew() === 1 ? "change" : "changes"} — show them
             </button>
           </Show>
           <VirtualList
@@ -323,6 +448,7 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
               setFirstVisible(first);
               setLastVisible(last);
               pages.ensure(first, last);
+              remember();
             }}
             renderRow={(i) => (
               <EventRow
