@@ -2,8 +2,21 @@
 //! for scripts; progress on stderr only when it is a terminal.
 //!
 //! Exit codes: 0 success, 1 error, 2 usage error, 3 a source could not be reached,
-//! 4 events were lost upstream (history has a gap).
+//! 4 events were lost upstream (history has a gap), 141 stdout was closed early (see `out`).
 
+// Every line for stdout goes through the one writer in `out` (a closed pipe ends the program
+// quietly instead of panicking). Defined before the modules, these replace std's macros in
+// all of them, so no command can print around the writer.
+macro_rules! println {
+    () => { $crate::out::line(format_args!("")) };
+    ($($arg:tt)*) => { $crate::out::line(format_args!($($arg)*)) };
+}
+#[allow(unused_macros)]
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::out::text(format_args!($($arg)*)) };
+}
+
+mod out;
 mod output;
 mod progress;
 
@@ -17,6 +30,7 @@ use rowtrail_core::cache::Cache;
 use rowtrail_core::event::Op;
 use rowtrail_core::history;
 use rowtrail_core::source::postgres::catalog::TableScope;
+use rowtrail_core::source::postgres::conn::PgConnInfo;
 use rowtrail_core::source::{RunOptions, RunUntil, SourceError};
 use rowtrail_core::sync;
 use rowtrail_core::time_fmt::parse_user_time;
@@ -232,7 +246,21 @@ macro_rules! failure_from {
         }
     )*};
 }
-failure_from!(rowtrail_core::cache::CacheError, history::HistoryError, std::io::Error, String);
+failure_from!(rowtrail_core::cache::CacheError, std::io::Error, String);
+
+impl From<history::HistoryError> for Failure {
+    fn from(e: history::HistoryError) -> Self {
+        use history::HistoryError as H;
+        // What the user typed does not fit (a key of the wrong shape, a version out of range,
+        // a name needing --source) is a usage error; a well-formed name that matches nothing
+        // is an ordinary one.
+        let code = match &e {
+            H::Ambiguous { .. } | H::BadKey { .. } | H::NoVersion { .. } => 2,
+            _ => 1,
+        };
+        Failure { code, message: e.to_string() }
+    }
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -260,11 +288,72 @@ fn password(cli: &Cli) -> Result<Option<String>, Failure> {
     Ok(std::env::var("ROWTRAIL_PG_PASSWORD").or_else(|_| std::env::var("PGPASSWORD")).ok())
 }
 
+/// Refuses to go on in a workspace that does not exist. Opening the cache creates one, which
+/// only `demo`, `source add` and `serve` may do: anything else in a mistyped `--data-dir`
+/// would silently read (or watch) an empty new workspace.
+fn require_workspace(ws: &Workspace, cmd: &Cmd) -> Result<(), Failure> {
+    let creates = matches!(cmd, Cmd::Demo | Cmd::Serve(_) | Cmd::Source(SourceCmd::Add(_)));
+    if creates || ws.exists() {
+        return Ok(());
+    }
+    let dir = ws.dir().display();
+    if ws.is_chosen() {
+        let what = if ws.dir().is_dir() { "holds no Rowtrail workspace (no cache.sqlite)" } else { "does not exist" };
+        return Err(Failure {
+            code: 2,
+            message: format!("workspace {dir} {what}: check --data-dir / ROWTRAIL_DATA_DIR, or create it with `rowtrail source add …` or `rowtrail demo`"),
+        });
+    }
+    Err(Failure {
+        code: 1,
+        message: format!("no workspace yet ({dir} does not exist): add a source with `rowtrail source add pg|sqlite …`, or try `rowtrail demo`"),
+    })
+}
+
+/// A `--since`/`--until` value, or a usage error naming the option.
+fn user_time(option: &str, value: Option<&str>) -> Result<Option<i64>, Failure> {
+    value
+        .map(|v| parse_user_time(v).map_err(|m| Failure { code: 2, message: format!("{option} {v:?}: {m}") }))
+        .transpose()
+}
+
 async fn run(cli: Cli) -> Result<(), Failure> {
     let ws = Workspace::resolve(cli.data_dir.as_deref());
+    require_workspace(&ws, &cli.cmd)?;
+    let (fresh, dir_existed) = (!ws.exists(), ws.dir().exists());
+    let res = run_in(&cli, &ws).await;
+    if res.is_err() && fresh && matches!(cli.cmd, Cmd::Source(SourceCmd::Add(_))) {
+        discard_empty_workspace(&ws, dir_existed);
+    }
+    res
+}
+
+/// Removes the cache a failed `source add` created in a new workspace, when it holds no
+/// source, and the directory too when this run made it: a first attempt in a mistyped
+/// `--data-dir` must not leave an empty workspace behind.
+fn discard_empty_workspace(ws: &Workspace, dir_existed: bool) {
+    if !ws.exists() {
+        return;
+    }
+    let empty = Cache::open(&ws.cache_path()).and_then(|c| c.sources()).is_ok_and(|s| s.is_empty());
+    if empty {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = ws.cache_path().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+        if !dir_existed {
+            // remove_dir refuses a directory that holds anything else.
+            let _ = std::fs::remove_dir(ws.dir());
+        }
+    }
+}
+
+async fn run_in(cli: &Cli, ws: &Workspace) -> Result<(), Failure> {
     let cache_path = ws.cache_path();
     match &cli.cmd {
         Cmd::Source(SourceCmd::Add(AddCmd::Pg { name, url, tables, schema, snapshot, context_prefix, yes })) => {
+            PgConnInfo::parse(url).map_err(|m| Failure { code: 2, message: format!("--url: {m}") })?;
             let cache = Cache::open(&cache_path)?;
             let pw = password(&cli)?;
             let scope = match (tables, schema) {
@@ -292,6 +381,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Cmd::Source(SourceCmd::Add(AddCmd::Sqlite { name, path, tables })) => {
+            if !path.is_file() {
+                let what = if path.is_dir() { "is a directory, not a SQLite database file" } else { "does not exist" };
+                return Err(Failure { code: 2, message: format!("--path {}: {what}", path.display()) });
+            }
             let cache = Cache::open(&cache_path)?;
             let (rec, report) = sync::add_sqlite_source(&cache, name, path, tables.as_deref())?;
             if cli.json {
@@ -355,6 +448,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             if names.is_empty() {
                 return Err(Failure { code: 1, message: "no sources yet: add one with `rowtrail source add pg|sqlite …` or try `rowtrail demo`".into() });
             }
+            let follow = until == RunUntil::Cancelled;
+            let reporter = progress::Reporter::new(std::io::stderr().is_terminal() && !cli.json, follow);
+            for n in &names {
+                let (stored, last) = stored_so_far(&cache, n)?;
+                reporter.add_source(n, stored, last);
+            }
             drop(cache);
             let cancel = CancellationToken::new();
             let c2 = cancel.clone();
@@ -363,8 +462,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     c2.cancel();
                 }
             });
-            let reporter = progress::Reporter::new(std::io::stderr().is_terminal() && !cli.json);
             let opts = RunOptions { until, cancel, progress: Some(reporter.callback()) };
+            reporter.start();
             let pw = password(&cli)?;
             let mut tasks = Vec::new();
             for n in names {
@@ -377,7 +476,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let mut first_err: Option<Failure> = None;
             for t in tasks {
                 let (n, r) = t.await.map_err(|e| Failure { code: 1, message: e.to_string() })?;
-                reporter.finish();
+                reporter.clear();
                 match r {
                     Ok(d) => {
                         if cli.json {
@@ -393,6 +492,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     }
                 }
             }
+            reporter.finish();
             if let Some(f) = first_err {
                 return Err(f);
             }
@@ -406,23 +506,48 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     Some(o) => Some(Op::parse(o).ok_or_else(|| Failure { code: 2, message: format!("--op {o:?}: use insert, update, delete or truncate") })?),
                     None => None,
                 },
-                since_us: a.since.as_deref().map(parse_user_time).transpose()?,
-                until_us: a.until.as_deref().map(parse_user_time).transpose()?,
+                since_us: user_time("--since", a.since.as_deref())?,
+                until_us: user_time("--until", a.until.as_deref())?,
                 txid: a.txn.clone(),
                 search: a.search.clone(),
                 after_id: None,
                 limit: a.limit,
             };
+            // A name that matches nothing is a mistake to name, not an empty result.
+            if let Some(s) = &a.source {
+                cache.source(s)?;
+            }
             if let Some(t) = &a.table {
                 if cache.find_tables(a.source.as_deref(), t)?.is_empty() {
-                    return Err(Failure { code: 1, message: format!("no captured table named {t:?}") });
+                    let within = a.source.as_deref().map(|s| format!(" in source {s:?}")).unwrap_or_default();
+                    return Err(Failure { code: 1, message: format!("no captured table named {t:?}{within} (see `rowtrail source list`)") });
                 }
             }
-            if a.search.is_some() {
-                // The search indexes what is new first; after a large capture that takes a while.
-                let pending = rowtrail_core::cache::search::pending(cache.conn())?;
-                if pending >= 100_000 {
-                    eprintln!("rowtrail: indexing {pending} captured events for value search (once; later searches only index what is new)…");
+            if let Some(x) = &a.txn {
+                if !cache.has_transaction(a.source.as_deref(), x)? {
+                    let within = a.source.as_deref().map(|s| format!(" from source {s:?}")).unwrap_or_default();
+                    return Err(Failure {
+                        code: 1,
+                        message: format!("no captured transaction {x:?}{within}: --txn takes the source's own transaction id (PostgreSQL: a number, as txid_current() shows it); `rowtrail events` lists them in its txid column"),
+                    });
+                }
+            }
+            if let Some(q) = &a.search {
+                if q.is_empty() {
+                    return Err(Failure { code: 2, message: "--search needs some text to look for".into() });
+                }
+                if rowtrail_core::cache::search::is_short(q) {
+                    // The trigram index cannot find fewer than 3 characters: every value is read.
+                    let n = cache.event_count()?;
+                    if n >= 100_000 {
+                        eprintln!("rowtrail: {q:?} is shorter than 3 characters, which the search index cannot serve; reading all {n} events instead (seconds per million)…", q = output::sanitize(q));
+                    }
+                } else {
+                    // The search indexes what is new first; after a large capture that takes a while.
+                    let pending = rowtrail_core::cache::search::pending(cache.conn())?;
+                    if pending >= 100_000 {
+                        eprintln!("rowtrail: indexing {pending} captured events for value search (once; later searches only index what is new)…");
+                    }
                 }
             }
             output::print_events(&cache, &filter, cli.json)?;
@@ -445,6 +570,21 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Cmd::Serve(a) => serve(&ws, a, cli.json).await?,
     }
     Ok(())
+}
+
+/// What the cache holds for source `name` before a run: its events and the commit time of
+/// the newest (for the status line of `sync`/`watch`).
+fn stored_so_far(cache: &Cache, name: &str) -> Result<(u64, Option<i64>), Failure> {
+    let (n, last): (i64, Option<i64>) = cache
+        .conn()
+        .query_row(
+            "SELECT coalesce(sum(t.event_count), 0), max(t.committed_us)
+             FROM transactions t JOIN sources s ON s.id = t.source_id WHERE s.name = ?1",
+            [name],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(rowtrail_core::cache::CacheError::from)?;
+    Ok((u64::try_from(n).unwrap_or(0), last))
 }
 
 /// Creates (or replaces) the demo database and its source, and captures it.
@@ -512,8 +652,7 @@ async fn serve(ws: &Workspace, a: &ServeArgs, as_json: bool) -> Result<(), Failu
             println!("The token is the one this workspace kept ({}); `--new-token` makes another.", ws.dir().join(rowtrail_web::TOKEN_FILE).display());
         }
     }
-    use std::io::Write as _;
-    let _ = std::io::stdout().flush();
+    out::flush();
     if !a.no_open {
         open_browser(&url);
     }

@@ -145,17 +145,15 @@ pub fn print_events(cache: &Cache, filter: &EventFilter, as_json: bool) -> Resul
                 if e.context.is_empty() { String::new() } else { format!("  {}", context_text(&e.context)) }
             ))
         };
-        // A closed pipe (`| head`) ends the listing quietly.
-        if writeln!(out, "{line}").is_err() {
-            return Err(CacheError::WriterGone("stdout closed".into()));
+        if let Err(e) = writeln!(out, "{line}") {
+            crate::out::failed(e);
         }
         Ok(())
     });
-    match res {
-        Err(CacheError::WriterGone(m)) if m == "stdout closed" => return Ok(()),
-        other => other?,
+    res?;
+    if let Err(e) = out.flush() {
+        crate::out::failed(e);
     }
-    let _ = out.flush();
     if n == 0 && !as_json {
         eprintln!("No events match. `rowtrail sync` reads new changes; `rowtrail source list` shows sources.");
     }

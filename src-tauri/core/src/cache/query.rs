@@ -7,7 +7,7 @@ use rusqlite::types::Value as SqlValue;
 use serde_json::{Map, Value};
 
 use super::writer::{decode_image, op_code, op_from_code, push_json_str};
-use super::{Cache, CacheError};
+use super::{search, Cache, CacheError};
 use crate::event::{Cell, ColumnDef, Op};
 
 /// Which events to list. Every field narrows the list; `None` means "any".
@@ -25,7 +25,8 @@ pub struct EventFilter {
     pub until_us: Option<i64>,
     /// The source's transaction id.
     pub txid: Option<String>,
-    /// Value search (substring of any value, at least 3 characters).
+    /// Value search (substring of any value, ignoring case). Three characters or more use
+    /// the search index; shorter text is looked for in every value the other filters leave.
     pub search: Option<String>,
     /// Only events after this event id (keyset pagination).
     pub after_id: Option<i64>,
@@ -257,7 +258,16 @@ impl Cache {
             args.push(x.clone().into());
             conds.push(format!("t.txid = ?{}", args.len()));
         }
-        if let Some(q) = &filter.search {
+        // Text shorter than the index can find is looked for in the values themselves.
+        let short = filter.search.as_deref().filter(|q| search::is_short(q)).map(str::to_lowercase);
+        if let Some(q) = short.as_deref().and_then(search::short_prefilter) {
+            args.push(q.to_string().into());
+            conds.push(format!(
+                "(instr(lower(e.before), ?{n}) > 0 OR instr(lower(e.after), ?{n}) > 0)",
+                n = args.len()
+            ));
+        }
+        if let Some(q) = filter.search.as_ref().filter(|_| short.is_none()) {
             crate::cache::search::index_pending(&self.conn, usize::MAX)?;
             args.push(crate::cache::search::fts_phrase(q).into());
             conds.push(format!(
@@ -274,16 +284,35 @@ impl Cache {
             sql.push_str(&conds.join(" AND "));
         }
         sql.push_str(" ORDER BY e.id");
-        if let Some(n) = filter.limit {
+        if let (Some(n), None) = (filter.limit, &short) {
             sql.push_str(&format!(" LIMIT {n}"));
         }
         let mut stmt = self.conn.prepare(&sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
         let mut rels = RelationMemo::default();
-        while let Some(r) = rows.next()? {
-            each(read_row(r, &mut rels)?)?;
+        let mut left = filter.limit;
+        while left != Some(0) {
+            let Some(r) = rows.next()? else { break };
+            let e = read_row(r, &mut rels)?;
+            if let Some(q) = &short {
+                if !search::image_contains(e.before.as_deref(), q) && !search::image_contains(e.after.as_deref(), q) {
+                    continue;
+                }
+                left = left.map(|n| n - 1);
+            }
+            each(e)?;
         }
         Ok(())
+    }
+
+    /// Whether the cache holds a transaction with the source's id `txid` (from source
+    /// `source` when given), so that a mistyped id can be named rather than listed as empty.
+    pub fn has_transaction(&self, source: Option<&str>, txid: &str) -> Result<bool, CacheError> {
+        Ok(self.conn.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM transactions t JOIN sources s ON s.id = t.source_id
+             WHERE t.txid = ?1 AND (?2 IS NULL OR s.name = ?2))",
+        )?
+        .query_row(rusqlite::params![txid, source], |r| r.get(0))?)
     }
 
     /// Events matching `filter`, oldest first, as a list.

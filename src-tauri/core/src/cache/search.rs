@@ -68,6 +68,32 @@ pub fn index_pending(conn: &Connection, limit: usize) -> Result<usize, CacheErro
     }
 }
 
+/// The fewest characters the trigram index can find; shorter text matches no row there.
+pub const MIN_INDEXED_CHARS: usize = 3;
+
+/// Whether `q` is too short for the index, so a search for it must read the values themselves.
+pub fn is_short(q: &str) -> bool {
+    q.chars().count() < MIN_INDEXED_CHARS
+}
+
+/// Whether any value of an image contains `lower_q` (already lowercased), ignoring case as
+/// the trigram index does. Only text values count, as in the index: NULL and values the
+/// source did not send hold no text.
+pub fn image_contains(image: Option<&[Cell]>, lower_q: &str) -> bool {
+    image.is_some_and(|cells| {
+        cells.iter().any(|c| matches!(c, Cell::Text(s) if s.to_lowercase().contains(lower_q)))
+    })
+}
+
+/// A cheap SQL pre-filter for a short search: text an image column's stored JSON must
+/// contain (lowercased, compared with `instr(lower(..))`) for any of its values to contain
+/// `lower_q`. `None` when the JSON text may spell `lower_q` differently (escaped quotes,
+/// backslashes, control characters) or SQLite's ASCII-only `lower` would not fold it alike.
+pub fn short_prefilter(lower_q: &str) -> Option<&str> {
+    let plain = lower_q.chars().all(|c| c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\');
+    plain.then_some(lower_q)
+}
+
 /// Quotes a user's search text as one FTS5 phrase (no query syntax leaks through).
 pub fn fts_phrase(q: &str) -> String {
     format!("\"{}\"", q.replace('"', "\"\""))
