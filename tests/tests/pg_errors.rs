@@ -234,7 +234,7 @@ async fn source_rm_drop_slot_leaves_nothing_on_the_server() {
         .await;
     rowtrail(&["sync", &db.name]);
 
-    let out = rowtrail(&["source", "rm", &db.name, "--drop-slot"]);
+    let out = rowtrail(&["source", "rm", &db.name, "--drop-slot", "--yes"]);
     assert!(out.contains(&db.name), "{out}");
     assert_eq!(
         rowtrail_objects(&db).await,

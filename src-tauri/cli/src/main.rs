@@ -146,13 +146,25 @@ enum SourceCmd {
         #[arg(long, short)]
         yes: bool,
     },
-    /// Remove a source and its captured events.
+    /// Remove a source and its captured events (asks first: they cannot be read again).
     Rm {
         /// Source name.
         name: String,
         /// Also drop the replication slot and publications (PostgreSQL) or the triggers and log (SQLite).
         #[arg(long)]
         drop_slot: bool,
+        /// Delete the cached events without asking.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Re-create a PostgreSQL source's lost, dropped or overtaken slot (and any missing
+    /// publication), keeping its cached events; the changes in between are recorded as a gap.
+    Reset {
+        /// Source name.
+        name: String,
+        /// Run without asking (the plan is still printed).
+        #[arg(long, short)]
+        yes: bool,
     },
 }
 
@@ -177,6 +189,10 @@ enum AddCmd {
         /// Also read transaction context from logical messages with this prefix (besides `rowtrail`; repeatable).
         #[arg(long = "context-prefix", value_name = "PREFIX")]
         context_prefix: Vec<String>,
+        /// When a publication named like the source already exists, capture through it as it
+        /// is (its tables are shown; Rowtrail never alters or drops it).
+        #[arg(long)]
+        reuse_publication: bool,
         /// Create without asking (the plan is still printed).
         #[arg(long, short)]
         yes: bool,
@@ -280,6 +296,21 @@ fn main() -> ExitCode {
     }
 }
 
+/// Asks `question` on the terminal; anything but yes fails with `refused`. Without a
+/// terminal the answer cannot be given, so it fails as a usage error pointing at `--yes`.
+fn confirm(question: &str, refused: &str) -> Result<(), Failure> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure { code: 2, message: format!("{refused}: confirm with --yes (stdin is not a terminal)") });
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if !matches!(answer.trim(), "y" | "Y" | "yes") {
+        return Err(Failure { code: 1, message: refused.to_string() });
+    }
+    Ok(())
+}
+
 fn password(cli: &Cli) -> Result<Option<String>, Failure> {
     if cli.ask_password {
         let p = rpassword::prompt_password("PostgreSQL password: ")?;
@@ -352,7 +383,7 @@ fn discard_empty_workspace(ws: &Workspace, dir_existed: bool) {
 async fn run_in(cli: &Cli, ws: &Workspace) -> Result<(), Failure> {
     let cache_path = ws.cache_path();
     match &cli.cmd {
-        Cmd::Source(SourceCmd::Add(AddCmd::Pg { name, url, tables, schema, snapshot, context_prefix, yes })) => {
+        Cmd::Source(SourceCmd::Add(AddCmd::Pg { name, url, tables, schema, snapshot, context_prefix, reuse_publication, yes })) => {
             PgConnInfo::parse(url).map_err(|m| Failure { code: 2, message: format!("--url: {m}") })?;
             let cache = Cache::open(&cache_path)?;
             let pw = password(&cli)?;
@@ -361,19 +392,12 @@ async fn run_in(cli: &Cli, ws: &Workspace) -> Result<(), Failure> {
                 (None, Some(s)) => TableScope::Schema(s.clone()),
                 (None, None) => TableScope::All,
             };
-            let mut plan = sync::plan_postgres_source(&cache, name, url, pw.clone(), scope, *snapshot).await?;
+            let choices = sync::PgPlanChoices { reuse_publication: *reuse_publication };
+            let mut plan = sync::plan_postgres_source_with(&cache, name, url, pw.clone(), scope, *snapshot, &choices).await?;
             plan.context_prefixes = context_prefix.clone();
             output::print_plan(&plan, cli.json);
-            if !yes {
-                if !std::io::stdin().is_terminal() {
-                    return Err(Failure { code: 2, message: "nothing created: confirm with --yes (stdin is not a terminal)".into() });
-                }
-                eprint!("Create these on the server? [y/N] ");
-                let mut answer = String::new();
-                std::io::stdin().read_line(&mut answer)?;
-                if !matches!(answer.trim(), "y" | "Y" | "yes") {
-                    return Err(Failure { code: 1, message: "nothing created".into() });
-                }
+            if !*yes {
+                confirm("Create these on the server?", "nothing created")?;
             }
             let rec = sync::create_postgres_source(&cache, &plan, pw).await?;
             if !cli.json {
@@ -431,11 +455,62 @@ async fn run_in(cli: &Cli, ws: &Workspace) -> Result<(), Failure> {
                 println!("Refreshed capture triggers on {} table(s): {}", report.tables.len(), output::sanitize(&report.tables.join(", ")));
             }
         }
-        Cmd::Source(SourceCmd::Rm { name, drop_slot }) => {
+        Cmd::Source(SourceCmd::Rm { name, drop_slot, yes }) => {
             let mut cache = Cache::open(&cache_path)?;
-            sync::remove_source(&mut cache, name, *drop_slot, password(&cli)?).await?;
-            if !cli.json {
-                println!("Removed source {name}{}", if *drop_slot { " and its objects on the server" } else { "" });
+            let rec = cache.source(name)?;
+            let events = sync::cached_events(&cache, name)?;
+            let (left, _) = sync::left_on_server(&rec);
+            if !*drop_slot && !left.is_empty() {
+                eprintln!(
+                    "warning: without --drop-slot these stay on the server: {}",
+                    output::sanitize(&left.join(", "))
+                );
+            }
+            if events > 0 && !*yes {
+                eprintln!(
+                    "Removing source {} deletes its {events} cached event(s); history the server no longer holds cannot be read again.",
+                    output::sanitize(name)
+                );
+                confirm("Remove it and delete them?", "nothing removed")?;
+            }
+            let out = sync::remove_source(&mut cache, name, *drop_slot, password(&cli)?).await?;
+            if cli.json {
+                println!("{}", serde_json::json!({"removed": name, "dropped_upstream": drop_slot, "outcome": out}));
+            } else {
+                println!(
+                    "Removed source {} and its {} cached event(s){}",
+                    output::sanitize(name),
+                    out.events_deleted,
+                    if *drop_slot { ", and its objects on the server" } else { "" }
+                );
+            }
+            if !out.left_on_server.is_empty() {
+                eprintln!("Left on the server: {}", output::sanitize(&out.left_on_server.join(", ")));
+                if !out.drop_sql.is_empty() {
+                    eprintln!("The slot keeps holding WAL there until dropped. To drop them: {};", out.drop_sql.join("; "));
+                }
+            }
+        }
+        Cmd::Source(SourceCmd::Reset { name, yes }) => {
+            let mut cache = Cache::open(&cache_path)?;
+            let pw = password(&cli)?;
+            let plan = sync::plan_reset(&cache, name, pw.clone()).await?;
+            output::print_reset_plan(&plan, cli.json);
+            if !*yes {
+                confirm("Re-create the slot?", "nothing changed")?;
+            }
+            let gap = sync::apply_reset(&mut cache, &plan, pw).await?;
+            if cli.json {
+                println!("{}", serde_json::json!({"reset": name, "gap": gap}));
+            } else {
+                println!(
+                    "Re-created slot {}. The {} cached event(s) stay; changes between {} and {} are recorded as a gap. Next: rowtrail sync {}",
+                    plan.slot,
+                    plan.cached_events,
+                    gap.from_position,
+                    gap.to_position,
+                    output::sanitize(name)
+                );
             }
         }
         Cmd::Sync { name } | Cmd::Watch { name } => {

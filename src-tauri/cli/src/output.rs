@@ -9,7 +9,7 @@ use rowtrail_core::demo::DemoInfo;
 use rowtrail_core::diff::{render_plain, sanitize_for_terminal};
 use rowtrail_core::event::Op;
 use rowtrail_core::history::{FieldChange, History};
-use rowtrail_core::sync::{PgPlan, SourceStatus};
+use rowtrail_core::sync::{PgPlan, ResetPlan, SourceStatus};
 use rowtrail_core::time_fmt::format_us;
 use rowtrail_core::workspace::Workspace;
 use serde_json::json;
@@ -28,10 +28,14 @@ pub fn print_plan(p: &PgPlan, as_json: bool) {
     println!("Source {} on {}", sanitize(&p.name), sanitize(&p.url));
     println!("Will create on the server:");
     println!("  replication slot   {} (pgoutput)", p.plan.slot);
-    if !p.plan.tables.is_empty() {
-        println!("  publication        {} for {} table(s)", p.plan.publication, p.plan.tables.len());
+    let created = p.plan.created_publications();
+    if created.contains(&p.plan.publication) {
+        match &p.plan.schema_publication {
+            Some(schema) => println!("  publication        {} for schema {}", p.plan.publication, sanitize(schema)),
+            None => println!("  publication        {} for {} table(s)", p.plan.publication, p.plan.tables.len()),
+        }
     }
-    if let Some(ins) = &p.plan.insert_only_publication {
+    if let Some(ins) = p.plan.insert_only_publication.as_ref().filter(|i| created.contains(i)) {
         println!("  publication        {ins} for {} table(s), inserts only", p.plan.insert_only_tables.len());
     }
     println!("Tables:");
@@ -40,6 +44,12 @@ pub fn print_plan(p: &PgPlan, as_json: bool) {
     }
     for t in &p.plan.insert_only_tables {
         println!("  {}.{}  (no replica identity: inserts only)", sanitize(&t.schema), sanitize(&t.name));
+    }
+    for r in &p.plan.reused_publications {
+        println!("Reuses the existing publication {}", sanitize(&r.describe()));
+    }
+    if let Some(schema) = &p.plan.schema_publication {
+        println!("  (the publication follows schema {}: tables created there later are captured too)", sanitize(schema));
     }
     for w in &p.plan.warnings {
         println!("warning: {}", sanitize(w));
@@ -67,7 +77,8 @@ pub fn print_sources(sources: &[SourceRecord], as_json: bool) {
     }
 }
 
-/// Prints source and slot health.
+/// Prints source and slot health: each source with its position and what to do about its
+/// slot, then each server's `rowtrail_%` slots once, whichever sources share that server.
 pub fn print_status(st: &[SourceStatus], warn_bytes: i64, as_json: bool) {
     if as_json {
         for s in st {
@@ -76,32 +87,92 @@ pub fn print_status(st: &[SourceStatus], warn_bytes: i64, as_json: bool) {
         return;
     }
     let mib = |b: Option<i64>| b.map_or("-".into(), |b| format!("{:.1} MiB", b as f64 / 1048576.0));
+    let mut servers: Vec<(&str, &SourceStatus)> = Vec::new();
     for s in st {
-        println!("{} ({}): cached up to {}", sanitize(&s.source.name), s.source.kind, s.source.checkpoint.as_deref().unwrap_or("-"));
+        let own = s.source.config.get("slot").and_then(|v| v.as_str());
+        println!(
+            "{} ({}): cached up to {}{}",
+            sanitize(&s.source.name),
+            s.source.kind,
+            s.source.checkpoint.as_deref().unwrap_or("-"),
+            match (own, &s.server) {
+                (Some(slot), Some(server)) => format!("; slot {slot} on {}", sanitize(server)),
+                _ => String::new(),
+            }
+        );
         if let Some(e) = &s.error {
             println!("  cannot reach the server: {}", sanitize(e));
         }
-        let own = s.source.config.get("slot").and_then(|v| v.as_str()).unwrap_or("");
+        if let Some(a) = &s.advice {
+            println!("  error: {}", sanitize(a));
+        }
+        if let Some(server) = &s.server {
+            if s.error.is_none() && !servers.iter().any(|(n, _)| *n == server.as_str()) {
+                servers.push((server.as_str(), s));
+            }
+        }
+    }
+    for (server, s) in servers {
+        println!();
+        println!("Rowtrail slots on {}:", sanitize(server));
+        if s.slots.is_empty() {
+            println!("  (none)");
+        }
         for slot in &s.slots {
-            let mark = if slot.slot == own { "*" } else { " " };
             println!(
-                " {mark}slot {}  {}  wal {}  retained {}  lag {}",
+                "  {}  {}  wal {}  retained {}  lag {}  {}",
                 slot.slot,
                 if slot.active { "active" } else { "inactive" },
                 slot.wal_status.as_deref().unwrap_or("-"),
                 mib(slot.retained_bytes),
-                mib(slot.lag_bytes)
+                mib(slot.lag_bytes),
+                match &slot.used_by {
+                    Some(n) => format!("used by {}", sanitize(n)),
+                    None => "orphaned: no source of this workspace uses it".to_string(),
+                }
             );
-            if slot.wal_status.as_deref() == Some("lost") {
-                println!("  error: the server invalidated {}; history after its position is lost. Remove and re-add the source.", slot.slot);
-            } else if slot.retained_bytes.unwrap_or(0) > warn_bytes {
-                println!(
-                    "  warning: {} retains {} of WAL on the server. Run `rowtrail sync` or drop the slot: rowtrail source rm NAME --drop-slot",
-                    slot.slot,
+            let big = slot.retained_bytes.unwrap_or(0) > warn_bytes;
+            match (&slot.used_by, slot.active) {
+                (Some(n), _) if big && slot.wal_status.as_deref() != Some("lost") => println!(
+                    "    warning: it retains {} of WAL on the server: run `rowtrail sync {}`, or remove the source with `rowtrail source rm {} --drop-slot`",
+                    mib(slot.retained_bytes),
+                    sanitize(n),
+                    sanitize(n)
+                ),
+                (None, false) => println!(
+                    "    it retains {} of WAL on the server. If no other Rowtrail cache uses it (a source removed without --drop-slot), drop it: SELECT pg_drop_replication_slot('{}')",
+                    mib(slot.retained_bytes),
+                    slot.slot
+                ),
+                (None, true) if big => println!(
+                    "    warning: it retains {} of WAL; a client streams from it now (another Rowtrail cache)",
                     mib(slot.retained_bytes)
-                );
+                ),
+                _ => {}
             }
         }
+    }
+}
+
+/// Prints what `source reset` will do before it does it.
+pub fn print_reset_plan(p: &ResetPlan, as_json: bool) {
+    if as_json {
+        println!("{}", json!({"plan": p}));
+        return;
+    }
+    let why = match p.slot_state.as_str() {
+        "missing" => "no longer exists on the server",
+        "lost" => "was invalidated by the server",
+        _ => "is ahead of the cache (another client acknowledged changes)",
+    };
+    println!("Source {} on {}: slot {} {why}.", sanitize(&p.name), sanitize(&p.url), p.slot);
+    println!(
+        "Reset keeps the {} cached event(s) and starts a new slot at the server's current position; the changes since {} cannot be read and are recorded as a gap, shown in every history that spans it.",
+        p.cached_events, p.from_position
+    );
+    println!("SQL:");
+    for s in &p.statements {
+        println!("  {};", sanitize(s));
     }
 }
 

@@ -4,6 +4,7 @@
 //! batched transactions together with each source's checkpoint, and readers ([`query`]) use
 //! their own connections. Deleting the file and re-reading the sources rebuilds it.
 
+pub mod notes;
 pub mod query;
 pub mod schema;
 pub mod search;
@@ -225,7 +226,7 @@ impl Cache {
             "DELETE FROM relations WHERE table_id IN (SELECT id FROM tables WHERE source_id = ?1)",
             [src.id],
         )?;
-        for t in ["transactions", "tables", "checkpoints"] {
+        for t in ["transactions", "tables", "checkpoints", "gaps", "table_warnings"] {
             tx.execute(&format!("DELETE FROM {t} WHERE source_id = ?1"), [src.id])?;
         }
         tx.execute("DELETE FROM sources WHERE id = ?1", [src.id])?;

@@ -93,6 +93,32 @@ const MIGRATIONS: &[&str] = &[
     r#"
     INSERT INTO events_text (events_text, rank) VALUES ('hashsize', 33554432);
     "#,
+    // 5: gaps in a source's history (its slot was re-created by `source reset`: the changes
+    // between the two positions were never read), shown in every history that spans one; and
+    // the per-table warnings already told, so each is said once per workspace.
+    r#"
+    CREATE TABLE gaps (
+        id                INTEGER PRIMARY KEY,
+        source_id         INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        from_position     TEXT NOT NULL,    -- the last position the cache holds
+        from_position_num INTEGER NOT NULL,
+        from_us           INTEGER,          -- commit time of the last transaction before it
+        to_position       TEXT NOT NULL,    -- where the new slot starts
+        to_position_num   INTEGER NOT NULL,
+        to_us             INTEGER NOT NULL, -- when the new slot was created
+        reason            TEXT NOT NULL
+    );
+    CREATE INDEX gaps_source ON gaps (source_id, from_position_num);
+    CREATE TABLE table_warnings (
+        source_id   INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        schema_name TEXT NOT NULL,
+        table_name  TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        message     TEXT NOT NULL,
+        created_us  INTEGER NOT NULL,
+        PRIMARY KEY (source_id, schema_name, table_name, kind)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

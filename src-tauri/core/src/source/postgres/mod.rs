@@ -59,7 +59,13 @@ pub struct PgSource {
     conn: PgConnInfo,
     /// Tables already warned about (once per table per run).
     warned: HashSet<(String, String)>,
+    /// Remembers table warnings across runs (the cache's `table_warnings`); says whether one
+    /// is new and so to be told.
+    warn_once: Option<WarnOnce>,
 }
+
+/// Decides whether a table warning is new to the workspace, remembering it.
+pub type WarnOnce = Box<dyn FnMut(&catalog::TableWarning) -> bool + Send + Sync>;
 
 struct RelState {
     relation: Relation,
@@ -82,7 +88,15 @@ impl PgSource {
             config,
             conn,
             warned: HashSet::new(),
+            warn_once: None,
         })
+    }
+
+    /// Tells each table warning once per workspace, as `warn_once` decides, instead of once
+    /// per run.
+    pub fn with_warn_once(mut self, warn_once: WarnOnce) -> PgSource {
+        self.warn_once = Some(warn_once);
+        self
     }
 
     fn stream_err(&self, position: i64, detail: String, transient: bool) -> SourceError {
@@ -131,8 +145,8 @@ impl PgSource {
             return Err(SourceError::Gap {
                 source_name: self.name.clone(),
                 detail: format!(
-                    "replication slot {} no longer exists on {}; changes made since it was dropped are not recoverable. Remove and add the source again: rowtrail source rm {} && rowtrail source add pg {} --url …",
-                    self.config.slot, self.conn.target(), self.name, self.name
+                    "replication slot {} no longer exists on {}; changes made since it was dropped are not recoverable. To re-create it and keep the cached events (the gap is recorded): rowtrail source reset {}",
+                    self.config.slot, self.conn.target(), self.name
                 ),
             });
         };
@@ -145,8 +159,8 @@ impl PgSource {
             return Err(SourceError::Gap {
                 source_name: self.name.clone(),
                 detail: format!(
-                    "the server invalidated slot {} because it fell behind max_slot_wal_keep_size: every change after {} is gone from the server's WAL. Remove and add the source again to resume (history will have a gap from {} on)",
-                    self.config.slot, durable.position, durable.position
+                    "the server invalidated slot {} because it fell behind max_slot_wal_keep_size: every change after {} is gone from the server's WAL. To re-create it and keep the cached events (history will show a gap from {} on): rowtrail source reset {}",
+                    self.config.slot, durable.position, durable.position, self.name
                 ),
             });
         }
@@ -156,10 +170,11 @@ impl PgSource {
             return Err(SourceError::Gap {
                 source_name: self.name.clone(),
                 detail: format!(
-                    "slot {} confirmed {} but the cache holds changes only up to {}: the changes in between were acknowledged by another client and are lost to this cache",
+                    "slot {} confirmed {} but the cache holds changes only up to {}: the changes in between were acknowledged by another client and are lost to this cache. To go on from the slot's position and keep the cached events (the gap is recorded): rowtrail source reset {}",
                     self.config.slot,
                     format_lsn(confirmed as u64),
-                    durable.position
+                    durable.position,
+                    self.name
                 ),
             });
         }
@@ -404,28 +419,26 @@ impl PgSource {
                         })
                         .collect(),
                 };
-                if matches!(body.replica_identity, b'd' | b'n' | b'i')
-                    && self.warned.insert((schema.clone(), body.name.clone()))
-                {
-                    let what = match body.replica_identity {
-                        b'n' => "NOTHING: updates and deletes are not published at all",
-                        _ => "DEFAULT: updates and deletes carry only the key, so earlier values are inferred from Rowtrail's own history (marked inferred) and unknown before it started",
-                    };
-                    opts.report(Progress {
-                        source: self.name.clone(),
-                        state: SourceState::CatchingUp,
-                        events: 0,
-                        transactions: 0,
-                        position: format_lsn(position),
-                        behind: None,
-                        message: Some(format!(
-                            "warning: {}.{} has REPLICA IDENTITY {what}. For full before-images: ALTER TABLE {}.{} REPLICA IDENTITY FULL (takes an ACCESS EXCLUSIVE lock and adds WAL)",
-                            schema,
-                            body.name,
-                            catalog::quote_ident(&schema),
-                            catalog::quote_ident(&body.name)
-                        )),
-                    });
+                // A partition's changes are stored under its root (publish_via_partition_root),
+                // which is the table the user chose: only the root is warned about.
+                let warning = match catalog::identity_warning(&schema, &body.name, body.replica_identity, !pk.is_empty()) {
+                    Some(w) if !catalog::is_partition(client, body.oid).await.unwrap_or(false) => Some(w),
+                    _ => None,
+                };
+                if let Some(w) = warning {
+                    let new = self.warned.insert((schema.clone(), body.name.clone()))
+                        && self.warn_once.as_mut().is_none_or(|f| f(&w));
+                    if new {
+                        opts.report(Progress {
+                            source: self.name.clone(),
+                            state: SourceState::CatchingUp,
+                            events: 0,
+                            transactions: 0,
+                            position: format_lsn(position),
+                            behind: None,
+                            message: Some(format!("warning: {}", w.message)),
+                        });
+                    }
                 }
                 let identity = body.columns.iter().map(|c| c.key).collect();
                 let changed = rels.get(&body.oid).is_none_or(|r| r.relation != relation);
