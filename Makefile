@@ -13,7 +13,9 @@
 # with test-desktop):
 #   make desktop       build the UI it embeds (ui/dist), then the app: target/debug/rowtrail-desktop
 #   make desktop-run   build it and open the window (the last workspace; the demo the first time)
-#   make desktop-deb   the .deb bundle, with the Tauri CLI (release build: minutes on two cores)
+#   make desktop-deb   the .deb bundle, with the Tauri CLI (release build: minutes on two cores):
+#                      rowtrail-desktop, and the rowtrail CLI with its man pages and completions
+#                      (src-tauri/scripts/package-files.sh, run by Tauri before bundling)
 #   make test-desktop  its tests and the smoke test: the app under Xvfb via tauri-driver
 #
 #   make test-e2e      the browser face end to end: `rowtrail serve --demo` driven by Debian's

@@ -11,7 +11,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use rowtrail_tests::{rowtrail_bin, temp_data_dir};
+use rowtrail_tests::{rowtrail_bin, temp_data_dir, workspace_root};
 use serde_json::Value;
 
 fn run(data: &Path, args: &[&str]) -> Output {
@@ -239,4 +239,85 @@ fn an_idle_watch_says_it_is_live_and_shows_each_change() {
     assert_ne!(changed, idle, "the time of the last change moved on");
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// `/usr/share/man/man1` etc. → the file the package takes it from, per tauri.conf.json.
+fn deb_files() -> serde_json::Map<String, Value> {
+    let conf_path = workspace_root().join("src-tauri/tauri.conf.json");
+    let conf: Value = serde_json::from_str(&std::fs::read_to_string(&conf_path).unwrap()).unwrap();
+    assert_eq!(conf["mainBinaryName"], "rowtrail-desktop", "Tauri ships the desktop app as /usr/bin/rowtrail-desktop");
+    assert_eq!(
+        conf["build"]["beforeBundleCommand"]["script"], "./scripts/package-files.sh",
+        "the CLI and its files are built before bundling"
+    );
+    conf["bundle"]["linux"]["deb"]["files"].as_object().expect("bundle.linux.deb.files").clone()
+}
+
+#[test]
+fn the_deb_ships_the_cli_its_man_pages_and_completions() {
+    let files = deb_files();
+    let from = |dest: &str| files.get(dest).and_then(Value::as_str).unwrap_or_else(|| panic!("the .deb has no {dest}: {files:?}"));
+    // What src-tauri/scripts/package-files.sh builds (paths relative to tauri.conf.json).
+    assert_eq!(from("/usr/bin/rowtrail"), "../target/release/rowtrail");
+    let script = std::fs::read_to_string(workspace_root().join("src-tauri/scripts/package-files.sh")).unwrap();
+    assert!(script.contains("cargo build --release --locked -p rowtrail-cli"), "{script}");
+    assert!(script.contains("target/release/rowtrail package-files target/release/package-files"), "{script}");
+
+    // Generate them as the script does (with the debug build), then resolve every other
+    // entry of the map against the result.
+    let out = temp_data_dir();
+    let generated = out.path().join("package-files");
+    let st = Command::new(rowtrail_bin()).arg("package-files").arg(&generated).status().unwrap();
+    assert!(st.success());
+    let resolve = |dest: &str| {
+        let src = from(dest);
+        let rel = src
+            .strip_prefix("../target/release/package-files/")
+            .unwrap_or_else(|| panic!("{dest} comes from {src}, not from the generated package files"));
+        generated.join(rel)
+    };
+    assert_eq!(files.len(), 5, "{files:?}");
+
+    let man = resolve("/usr/share/man/man1");
+    let mut pages: Vec<String> = std::fs::read_dir(&man).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    pages.sort();
+    for page in ["rowtrail.1", "rowtrail-events.1", "rowtrail-history.1", "rowtrail-diff.1", "rowtrail-watch.1", "rowtrail-source-add-pg.1", "rowtrail-serve.1"] {
+        assert!(pages.iter().any(|p| p == page), "no man page {page}: {pages:?}");
+    }
+    assert!(pages.iter().all(|p| p.starts_with("rowtrail") && p.ends_with(".1")), "{pages:?}");
+    assert!(!pages.iter().any(|p| p.contains("package-files") || p.contains("help")), "no page for hidden or help commands: {pages:?}");
+    let main_page = std::fs::read_to_string(man.join("rowtrail.1")).unwrap();
+    for want in [".TH rowtrail 1", ".SH SUBCOMMANDS", "rowtrail\\-events(1)", ".SH \"EXIT STATUS\"", "141", "ROWTRAIL_DATA_DIR"] {
+        assert!(main_page.contains(want), "rowtrail.1 lacks {want:?}:\n{main_page}");
+    }
+    let events_page = std::fs::read_to_string(man.join("rowtrail-events.1")).unwrap();
+    assert!(events_page.contains("\\-\\-search") && events_page.contains("\\-\\-txn"), "{events_page}");
+
+    // Bash completes subcommands and options from the file the package installs.
+    let bash = resolve("/usr/share/bash-completion/completions/rowtrail");
+    // As bash calls it: the words so far, and the command, current and previous word.
+    let complete = |words: &str, cword: usize| {
+        let script = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; \
+             _rowtrail rowtrail \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             echo \"${{COMPREPLY[*]}}\"",
+            bash.display()
+        );
+        let out = Command::new("bash").arg("-c").arg(script).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_string()
+    };
+    assert_eq!(complete("rowtrail ev", 1), "events");
+    assert_eq!(complete("rowtrail events --se", 2), "--search");
+    let all = complete("rowtrail ''", 1);
+    assert!(all.contains("history") && !all.contains("package-files"), "hidden commands are not offered: {all}");
+    let zsh = std::fs::read_to_string(resolve("/usr/share/zsh/vendor-completions/_rowtrail")).unwrap();
+    assert!(zsh.starts_with("#compdef rowtrail") && zsh.contains("--search"), "{zsh}");
+    let fish = std::fs::read_to_string(resolve("/usr/share/fish/vendor_completions.d/rowtrail.fish")).unwrap();
+    assert!(fish.contains("complete -c rowtrail") && fish.contains("-l search") && !fish.contains("package-files"));
+
+    // `rowtrail completions SHELL` prints the same scripts, for installs without the package.
+    let out = Command::new(rowtrail_bin()).args(["completions", "bash"]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), std::fs::read_to_string(&bash).unwrap());
 }

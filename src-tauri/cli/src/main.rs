@@ -11,11 +11,11 @@ macro_rules! println {
     () => { $crate::out::line(format_args!("")) };
     ($($arg:tt)*) => { $crate::out::line(format_args!($($arg)*)) };
 }
-#[allow(unused_macros)]
 macro_rules! print {
     ($($arg:tt)*) => { $crate::out::text(format_args!($($arg)*)) };
 }
 
+mod docs;
 mod out;
 mod output;
 mod progress;
@@ -38,7 +38,12 @@ use rowtrail_core::workspace::Workspace;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(name = "rowtrail", version, about = "What happened to this record, who did it, and can we undo it?")]
+#[command(
+    name = "rowtrail",
+    version,
+    about = "What happened to this record, who did it, and can we undo it?",
+    after_long_help = docs::after_long_help()
+)]
 struct Cli {
     /// Workspace directory holding the cache [env: ROWTRAIL_DATA_DIR; default: the platform data dir]
     #[arg(long, global = true, value_name = "DIR")]
@@ -102,6 +107,18 @@ enum Cmd {
     Demo,
     /// Serve the UI and its API in a browser, on 127.0.0.1 only, with the workspace's token.
     Serve(ServeArgs),
+    /// Print a shell completion script (bash: `rowtrail completions bash > ~/.local/share/bash-completion/completions/rowtrail`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages and completions the .deb ships into DIR/man and DIR/completions
+    /// (src-tauri/scripts/package-files.sh runs it before bundling).
+    #[command(hide = true)]
+    PackageFiles {
+        /// Output directory.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -349,6 +366,18 @@ fn user_time(option: &str, value: Option<&str>) -> Result<Option<i64>, Failure> 
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
+    // These describe the program, not a workspace.
+    match &cli.cmd {
+        Cmd::Completions { shell } => {
+            docs::print_completions(*shell);
+            return Ok(());
+        }
+        Cmd::PackageFiles { dir } => {
+            return docs::write_package_files(dir)
+                .map_err(|e| Failure { code: 1, message: format!("cannot write the package files into {}: {e}", dir.display()) });
+        }
+        _ => {}
+    }
     let ws = Workspace::resolve(cli.data_dir.as_deref());
     require_workspace(&ws, &cli.cmd)?;
     let (fresh, dir_existed) = (!ws.exists(), ws.dir().exists());
@@ -643,6 +672,7 @@ async fn run_in(cli: &Cli, ws: &Workspace) -> Result<(), Failure> {
             output::print_demo(&info, &d, &ws, cli.json);
         }
         Cmd::Serve(a) => serve(&ws, a, cli.json).await?,
+        Cmd::Completions { .. } | Cmd::PackageFiles { .. } => {} // handled in `run`
     }
     Ok(())
 }

@@ -22,9 +22,7 @@ pub fn line(args: fmt::Arguments<'_>) {
     }
 }
 
-/// Writes `args` to stdout without a newline (the crate's `print!`, there so that a future
-/// `print!` cannot bypass this writer; no command needs it today).
-#[allow(dead_code)]
+/// Writes `args` to stdout without a newline (the crate's `print!`).
 pub fn text(args: fmt::Arguments<'_>) {
     if let Err(e) = io::stdout().lock().write_fmt(args) {
         failed(e);
