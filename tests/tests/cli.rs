@@ -83,6 +83,8 @@ fn mistakes_are_named_and_exit_with_the_readmes_codes() {
         (&["history", "shp", "1007", "2"], 2, "the key has 1 column"),
         (&["diff", "shp", "1007", "--from", "1", "--to", "99"], 2, "no version 99"),
         (&["history", "nosuch", "1"], 1, "\"nosuch\""),
+        (&["history", "shp", "1007", "--source", "nosuch"], 1, "source named \"nosuch\""),
+        (&["diff", "shp", "1007", "--from", "1", "--to", "2", "--source", "nosuch"], 1, "source named \"nosuch\""),
         (&["sync", "nosuch"], 1, "\"nosuch\""),
         (&["source", "add", "pg", "x", "--url", "mysql://db", "--yes"], 2, "--url"),
         (&["source", "add", "sqlite", "x", "--path", "/no/such.db"], 2, "--path /no/such.db"),

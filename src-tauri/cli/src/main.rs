@@ -658,11 +658,19 @@ async fn run_in(cli: &Cli, ws: &Workspace) -> Result<(), Failure> {
         }
         Cmd::History { table, key, source } => {
             let cache = Cache::open(&cache_path)?;
+            // A --source that matches nothing is named, not reported as a missing table.
+            if let Some(s) = source {
+                cache.source(s)?;
+            }
             let h = history::record_history(&cache, source.as_deref(), table, key)?;
             output::print_history(&h, cli.json);
         }
         Cmd::Diff { table, key, from, to, source } => {
             let cache = Cache::open(&cache_path)?;
+            // A --source that matches nothing is named, not reported as a missing table.
+            if let Some(s) = source {
+                cache.source(s)?;
+            }
             let h = history::record_history(&cache, source.as_deref(), table, key)?;
             let changes = h.compare(*from, *to)?;
             output::print_compare(&h, *from, *to, &changes, cli.json);
