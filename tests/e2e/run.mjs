@@ -11,7 +11,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,7 +44,9 @@ const browserErrors = [];
 
 /** A fresh tab on the app, the token taken from the printed URL as a user would. */
 async function openApp() {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  // Its own context (cookies, storage), as a separate browser session would have.
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
   pages.push(page);
   page.setDefaultTimeout(WAIT);
   page.on("pageerror", (e) => browserErrors.push(String(e)));
@@ -276,6 +278,178 @@ describe("rowtrail serve in Chromium", () => {
     await shot(page, "sources");
   });
 
+  test("Export saves exactly the list, in its order, every row", TEST, async () => {
+    const page = await openApp();
+    await rows(page).first().waitFor();
+    const total = await eventCount(page);
+    const shown = await rows(page).evaluateAll((els) => els.map((e) => Number(e.dataset.id)));
+    assert.ok(shown.length > 5);
+    // Newest first (the default): the file starts with the rows at the top of the list.
+    const [csv] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-csv").click()]);
+    assert.equal(csv.suggestedFilename(), "events.csv");
+    const lines = readFileSync(await csv.path(), "utf8").split("\r\n").filter((l) => l);
+    assert.equal(lines.length, total + 1, "a header and every change the list counts");
+    const ids = lines.slice(1).map((l) => Number(l.split(",")[0]));
+    assert.deepEqual(ids.slice(0, shown.length), shown, "in the list's order");
+    assert.ok(ids.every((id, i) => i === 0 || id < ids[i - 1]), "newest first throughout");
+    await page.getByTestId("export-note").waitFor();
+    assert.match(await page.getByTestId("export-note").textContent(), new RegExp(`${total.toLocaleString("en-US")} changes, newest first`));
+    // Oldest first and filtered, as JSON Lines.
+    await page.getByTestId("order-oldest").click();
+    await page.getByTestId("filter-op").selectOption("delete");
+    await page.waitForFunction(() => /matching/.test(document.querySelector('[data-testid="event-count"]')?.textContent ?? ""), null, { timeout: WAIT });
+    const deletes = await eventCount(page);
+    await rows(page).first().waitFor();
+    const first = Number(await rows(page).first().getAttribute("data-id"));
+    const [json] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-json").click()]);
+    const objs = readFileSync(await json.path(), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(objs.length, deletes);
+    assert.equal(objs[0].id, first);
+    assert.ok(objs.every((o, i) => o.op === "delete" && (i === 0 || o.id > objs[i - 1].id)));
+  });
+
+  test("Back from a record returns to the same place in the list, selection included", TEST, async () => {
+    const page = await openApp();
+    await rows(page).first().waitFor();
+    const list = page.getByTestId("changes-list");
+    await list.evaluate((el) => (el.scrollTop = 4000));
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="event-row"]')].some((r) => Number(r.dataset.index) > 150), null, { timeout: WAIT });
+    const row = page.locator('[data-testid="event-row"][data-index="150"]');
+    const id = await row.getAttribute("data-id");
+    await row.locator('[data-testid="row-link"]').click();
+    await page.getByTestId("screen-record").waitFor();
+    await page.goBack();
+    await page.getByTestId("screen-changes").waitFor();
+    await page.locator(`[data-testid="event-row"][data-id="${id}"][aria-selected="true"]`).waitFor();
+    const top = await list.evaluate((el) => el.scrollTop);
+    assert.ok(Math.abs(top - 4000) <= 2, `scrolled back to 4000, is at ${top}`);
+    const box = await page.locator(`[data-testid="event-row"][data-id="${id}"]`).boundingBox();
+    const view = await list.boundingBox();
+    assert.ok(box.y >= view.y && box.y + box.height <= view.y + view.height, "the selected row is on screen");
+  });
+
+  test("Enter on a focused button presses the button, not the selected row", TEST, async () => {
+    const page = await openApp();
+    await rows(page).first().waitFor();
+    await page.getByTestId("changes-list").focus();
+    await page.keyboard.press("j"); // select the first row
+    await page.locator('[data-testid="event-row"][aria-selected="true"]').waitFor();
+    await page.getByTestId("order-oldest").focus();
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => /order=oldest/.test(location.hash), null, { timeout: WAIT });
+    assert.equal(await page.getByTestId("screen-changes").count(), 1, "still on Changes");
+    await page.getByTestId("open-record").focus();
+    await page.keyboard.press("Enter");
+    await page.getByTestId("open-record-dialog").waitFor();
+    assert.equal(await page.getByTestId("screen-changes").count(), 1);
+  });
+
+  test("Links open in a new tab and survive a reload; other pages still cannot call the API", TEST, async () => {
+    const page = await openApp();
+    await rows(page).first().waitFor();
+    // Rows are real links; a Ctrl-click on a transaction opens it in a new tab that works.
+    const href = await rows(page).first().getByTestId("row-link").getAttribute("href");
+    assert.match(href, /^#\/(record|txn)\//);
+    const [tab] = await Promise.all([page.context().waitForEvent("page"), rows(page).first().getByTestId("txn-link").click({ modifiers: ["Control"] })]);
+    pages.push(tab);
+    await tab.getByTestId("screen-transaction").waitFor();
+    await tab.getByTestId("txn-counts").waitFor();
+    // A record link typed into a new tab, without the token.
+    const rec = await page.context().newPage();
+    pages.push(rec);
+    await rec.goto(`${origin}/${href}`);
+    await rec.locator('[data-testid="version-item"], [data-testid="txn-counts"]').first().waitFor();
+    // A reload keeps working.
+    await page.reload();
+    await rows(page).first().waitFor();
+    // The cookie that carries it is out of the page scripts' reach.
+    assert.doesNotMatch(await page.evaluate(() => document.cookie), new RegExp(token));
+    const cookies = await page.context().cookies(origin + "/api/");
+    const c = cookies.find((x) => x.name === `rowtrail_${port}`);
+    assert.ok(c && c.httpOnly && c.sameSite === "Strict" && c.path === "/api", JSON.stringify(cookies));
+    // Another page (another port of this machine is the same site) is refused, cookie or not.
+    const cookie = `${c.name}=${c.value}`;
+    for (const headers of [{ "sec-fetch-site": "same-site" }, { "sec-fetch-site": "cross-site" }, { origin: "http://127.0.0.1:1" }]) {
+      const r = await raw("POST", "/api/list_tables", { host: `127.0.0.1:${port}`, cookie, "content-type": "application/json", ...headers }, "{}");
+      assert.equal(r.status, 403, JSON.stringify(headers));
+    }
+  });
+
+  test("Every filter is visible and removable: a transaction's, a removed source's", TEST, async () => {
+    const page = await openApp();
+    await rows(page).first().waitFor();
+    await rows(page).first().getByTestId("txn-link").click();
+    await page.getByTestId("txn-counts").waitFor();
+    const txid = await page.getByTestId("txn-title").locator(".mono").textContent();
+    await page.locator('[data-testid="txn-count"] a').first().click();
+    await page.getByTestId("screen-changes").waitFor();
+    const chip = page.getByTestId("filter-txid");
+    await chip.waitFor();
+    assert.match(await chip.textContent(), new RegExp(`Transaction ${txid}`));
+    await page.getByTestId("filter-txid-remove").click();
+    await chip.waitFor({ state: "detached" });
+    assert.doesNotMatch(page.url(), /txid=/);
+
+    await page.goto(`${origin}/#/changes?source=gone`);
+    await page.getByTestId("changes-missing-filter").waitFor();
+    assert.match(await page.getByTestId("filter-source").evaluate((el) => el.selectedOptions[0].textContent), /gone \(not in this workspace\)/);
+    await page.getByTestId("remove-missing-filter").click();
+    await rows(page).first().waitFor();
+    assert.doesNotMatch(page.url(), /source=/);
+  });
+
+  test("Search box and list agree; the 3-character minimum is said", TEST, async () => {
+    const page = await openApp();
+    await rows(page).first().waitFor();
+    const search = page.getByTestId("filter-search");
+    await search.fill("Monday");
+    await search.press("Enter");
+    await page.waitForFunction(() => /matching/.test(document.querySelector('[data-testid="event-count"]')?.textContent ?? ""), null, { timeout: WAIT });
+    const monday = await eventCount(page);
+    assert.ok(monday > 0);
+    await search.fill("Mo");
+    await search.press("Enter");
+    await page.waitForFunction(() => /q=Mo(&|$)/.test(location.hash), null, { timeout: WAIT });
+    // Either the list follows "Mo" (a plain scan) or it says why it cannot; never "Monday" still.
+    await page.waitForFunction(
+      (n) => {
+        const t = document.querySelector('[data-testid="event-count"]')?.textContent ?? "";
+        const m = t.match(/([\d,]+)\s+changes?/);
+        return document.querySelector('[data-testid="changes-search-short"]') || (m && Number(m[1].replace(/,/g, "")) > n);
+      },
+      monday,
+      { timeout: WAIT },
+    );
+    if ((await page.getByTestId("changes-search-short").count()) > 0) {
+      assert.match(await page.getByTestId("changes-search-short").textContent(), /3 characters/);
+      assert.equal(await rows(page).count(), 0);
+    }
+  });
+
+  test("A column filter ignores case; one that matches nothing is an empty list with a hint", TEST, async () => {
+    const page = await openApp();
+    await rows(page).first().waitFor();
+    const column = page.getByTestId("filter-column");
+    await column.fill("st");
+    await column.press("Enter");
+    await page.waitForFunction(() => /matching/.test(document.querySelector('[data-testid="event-count"]')?.textContent ?? ""), null, { timeout: WAIT });
+    const lower = await eventCount(page);
+    assert.ok(lower > 0);
+    await column.fill("ST");
+    await column.press("Enter");
+    await page.waitForFunction(() => /column=ST/.test(location.hash), null, { timeout: WAIT });
+    await rows(page).first().waitFor();
+    assert.equal(await eventCount(page), lower);
+    await column.fill("nope");
+    await column.press("Enter");
+    const empty = page.getByTestId("changes-empty-filtered");
+    await empty.waitFor();
+    assert.match(await empty.textContent(), /No captured table has a column named “nope”/);
+    assert.doesNotMatch(await page.locator("body").textContent(), /list_tables|filter\.column/);
+    assert.equal(await eventCount(page), 0);
+    assert.equal(await page.locator('[role="alert"], .banner.error').count(), 0);
+  });
+
   test("API refusals: token, Host, Origin, CORS preflight", TEST, async () => {
     const api = `${origin}/api/list_tables`;
     const post = (headers) => fetch(api, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: "{}", signal: AbortSignal.timeout(10_000) });
@@ -324,5 +498,55 @@ describe("rowtrail serve in Chromium", () => {
 
   test("no uncaught errors in the pages", TEST, () => {
     assert.deepEqual(browserErrors, []);
+  });
+});
+
+describe("a restarted rowtrail serve", () => {
+  let dir;
+  let srv;
+  let b;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "rowtrail-e2e-restart-"));
+    b = await chromium.launch({ executablePath: CHROMIUM, headless: true, timeout: 30_000, args: ["--no-sandbox", "--disable-gpu", "--no-first-run"] });
+  }, { timeout: 60_000 });
+  after(async () => {
+    if (b) await Promise.race([b.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+    await stopServe(srv?.child).catch(() => {});
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, { timeout: 30_000 });
+
+  test("keeps its token, the page says Disconnected meanwhile and reconnects; --new-token rotates it", { timeout: 60_000 }, async () => {
+    const serve = (extra = []) => startServe(BIN, ["--data-dir", dir, "serve", "--no-open", "--ui-dir", UI_DIR, ...extra]);
+    srv = await serve(["--port", "0"]);
+    const { port: p, token: t1 } = srv;
+    assert.equal(statSync(join(dir, "serve-token")).mode & 0o777, 0o600, "the token file is the user's only");
+    const page = await b.newPage();
+    page.setDefaultTimeout(WAIT);
+    await page.goto(srv.url);
+    await page.getByTestId("changes-empty").waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid="stream-state"]')?.dataset.state === "open", null, { timeout: WAIT });
+
+    await stopServe(srv.child);
+    await page.getByTestId("disconnected").waitFor();
+    assert.match(await page.getByTestId("stream-state").textContent(), /Disconnected/);
+    // A new filter while the server is down: no endless "Counting…" or spinner.
+    await page.getByTestId("filter-op").selectOption("delete");
+    await page.waitForFunction(() => /Not counted/.test(document.querySelector('[data-testid="event-count"]')?.textContent ?? ""), null, { timeout: WAIT });
+    assert.equal(await page.locator(".listbar .spinner").count(), 0, "no spinner");
+
+    srv = await serve(["--port", String(p)]);
+    assert.equal(srv.token, t1, "the same token after a restart");
+    for (let i = 0; i < 50 && !/kept/.test(srv.log()); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(srv.log(), /token is the one this workspace kept/);
+    await page.waitForFunction(() => document.querySelector('[data-testid="stream-state"]')?.dataset.state === "open", null, { timeout: 20_000 });
+    await page.getByTestId("changes-empty-filtered").waitFor({ timeout: 20_000 });
+    await page.reload();
+    await page.getByTestId("changes-empty-filtered").waitFor();
+
+    await stopServe(srv.child);
+    srv = await serve(["--port", String(p), "--new-token"]);
+    assert.notEqual(srv.token, t1, "--new-token makes another");
+    assert.equal(readFileSync(join(dir, "serve-token"), "utf8").trim(), srv.token);
+    await page.close();
   });
 });

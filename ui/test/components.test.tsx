@@ -3,6 +3,8 @@ import { render } from "solid-js/web";
 import { EventRow } from "../src/components/EventRow";
 import { FieldChanges } from "../src/components/FieldChanges";
 import { slotWarning } from "../src/screens/sources/SourcesScreen";
+import { OpenRecordDialog } from "../src/components/OpenRecordDialog";
+import { setTransport } from "../src/transport";
 import type { EventSummary, SourceInfo } from "../src/api";
 
 const XSS = '<img src=x onerror="window.__pwned=1">';
@@ -73,6 +75,26 @@ describe("EventRow", () => {
   it("shows a placeholder while its page loads", () => {
     const el = mount(() => <EventRow event={undefined} index={0} selected={false} onOpen={() => {}} onSelect={() => {}} />);
     expect(el.querySelector("[data-testid=event-row-loading]")).not.toBeNull();
+  });
+});
+
+describe("OpenRecordDialog", () => {
+  it("leaves the spaces around a pasted key out", async () => {
+    setTransport({
+      kind: "mock",
+      call: async () => ({ tables: [{ source: "demo", schema: "main", table: "shp", qualified: "main.shp", events: 1, columns: [{ name: "id", type: "INTEGER", key: true }] }] }),
+      connect: () => () => {},
+    });
+    const open = vi.fn();
+    const el = mount(() => <OpenRecordDialog onClose={() => {}} onOpen={open} />);
+    await vi.waitFor(() => expect(document.querySelector("[data-testid=open-record-key-id]")).not.toBeNull());
+    const input = document.querySelector<HTMLInputElement>("[data-testid=open-record-key-id]")!;
+    input.value = "  1007 ";
+    input.dispatchEvent(new InputEvent("input", { bubbles: true }));
+    document.querySelector<HTMLButtonElement>("[data-testid=open-record-go]")!.click();
+    expect(open).toHaveBeenCalledWith("#/record/demo/main.shp/1007");
+    expect(el).toBeDefined();
+    setTransport(null);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { filterFromQuery, isFiltered } from "../src/screens/changes/filters";
-import { contextActor, formatBytes, formatCount, formatKey, isoToLocalInput, localInputToIso } from "../src/lib/format";
+import { contextActor, formatBytes, formatCount, formatKey, formatTimeZoned, isoToLocalInput, localInputToIso, visible, zoneLabel } from "../src/lib/format";
 import { columnLabel, setLabelLookup } from "../src/lib/labels";
 
 describe("filters from the URL", () => {
@@ -50,5 +50,20 @@ describe("column labels", () => {
     setLabelLookup((x) => (x.column === "st" ? { label: "Shipment status" } : undefined));
     expect(columnLabel(c)).toMatchObject({ label: "Shipment status", raw: "st" });
     setLabelLookup(() => undefined);
+  });
+});
+
+describe("audited text shown safely", () => {
+  it("shows bidirectional controls as escapes and leaves other text alone", () => {
+    expect(visible("invoice\u202efdp.exe")).toBe("invoice\\u{202e}fdp.exe");
+    expect(visible("\u2066a\u2069 \u200f")).toBe("\\u{2066}a\\u{2069} \\u{200f}");
+    expect(visible("Zürich · שלום")).toBe("Zürich · שלום");
+    expect(visible(null)).toBeNull();
+  });
+
+  it("labels local times with their zone", () => {
+    expect(zoneLabel(new Date("2026-11-02T09:14:03Z"))).toMatch(/^UTC([+−]\d\d:\d\d)?$/);
+    expect(formatTimeZoned("2026-11-02T09:14:03.120Z")).toMatch(/^2026-11-0\d \d\d:\d\d:03 UTC/);
+    expect(formatTimeZoned(null)).toBe("—");
   });
 });

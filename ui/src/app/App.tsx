@@ -1,7 +1,7 @@
 import { createEffect, createSignal, Match, onCleanup, Show, Switch } from "solid-js";
 import { RouterContext } from "./context";
 import { createRouter, to } from "../router";
-import { isTauri, onStreamState, subscribe, type StreamState } from "../transport";
+import { connection, isTauri, onStreamState, subscribe, type StreamState } from "../transport";
 import { queryClient } from "../query";
 import { cycleTheme, theme } from "./theme";
 import { ChangesScreen } from "../screens/changes/ChangesScreen";
@@ -52,8 +52,16 @@ export function App() {
             </a>
           </nav>
           <div class="topbar-right">
-            <span data-testid="stream-state" data-state={stream()} title="Live updates from the backend">
-              {stream() === "open" ? "" : stream() === "connecting" ? "Connecting…" : "Live updates stopped — reload the page to reconnect"}
+            <span data-testid="stream-state" data-state={connection() === "disconnected" ? "disconnected" : stream()} title="Live updates from the backend">
+              {stream() === "open"
+                ? ""
+                : stream() === "closed"
+                  ? "Live updates stopped — reload the page to reconnect"
+                  : connection() === "disconnected"
+                    ? isTauri()
+                      ? "Disconnected from the backend — reconnecting…"
+                      : "Disconnected — this page reconnects when `rowtrail serve` runs again"
+                    : "Connecting…"}
             </span>
             {/* In the desktop app the View → Theme menu owns the theme (it remembers it). */}
             <Show when={!isTauri()}>

@@ -157,14 +157,25 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
       </div>
       <label class="field">
         Name
-        <input value={name()} onInput={(e) => setName(e.currentTarget.value)} placeholder="prod" disabled={step() === "review"} data-testid="source-name" data-autofocus />
+        <input
+          value={name()}
+          onInput={(e) => {
+            setName(e.currentTarget.value);
+            setError(null);
+          }} placeholder="prod" disabled={step() === "review"} data-testid="source-name" data-autofocus />
         <span class="hint">{name() && nameProblem() ? nameProblem() : "How Rowtrail refers to this source (also names its replication slot)."}</span>
       </label>
       <Switch>
         <Match when={kind() === "sqlite"}>
           <label class="field">
             Database file
-            <input value={path()} onInput={(e) => setPath(e.currentTarget.value)} placeholder="/home/ana/app.db" class="mono" data-testid="sqlite-path" />
+            <input
+              value={path()}
+              onInput={(e) => {
+                setPath(e.currentTarget.value);
+                setError(null);
+              }}
+              placeholder="/home/ana/app.db" class="mono" data-testid="sqlite-path" />
             <span class="hint">
               Rowtrail installs triggers on the tables and a <code>_rowtrail_log</code> table inside this file; removing the source can take them out again.
             </span>
@@ -178,6 +189,7 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
               onInput={(e) => {
                 setUrl(e.currentTarget.value);
                 setTest(null);
+                setError(null);
               }}
               placeholder="postgres://ana@db.example.com:5432/shop?sslmode=verify-full"
               class="mono"
@@ -187,7 +199,13 @@ export function AddSourceDialog(props: { onClose: () => void; onAdded: (name: st
           </label>
           <label class="field">
             Password <span class="hint">(optional; used for this session only, never stored)</span>
-            <input type="password" value={password()} onInput={(e) => setPassword(e.currentTarget.value)} data-testid="pg-password" autocomplete="off" />
+            <input
+              type="password"
+              value={password()}
+              onInput={(e) => {
+                setPassword(e.currentTarget.value);
+                setError(null);
+              }} data-testid="pg-password" autocomplete="off" />
           </label>
           <div>
             <button onClick={testConnection} disabled={!url().trim() || busy() !== null} data-testid="pg-test">

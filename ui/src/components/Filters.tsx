@@ -2,7 +2,7 @@ import { createEffect, createSignal, For, onCleanup, Show } from "solid-js";
 import type { Query } from "../router";
 import type { CapturedTable } from "../api";
 import { createQuery } from "../query";
-import { isoToLocalInput, localInputToIso } from "../lib/format";
+import { isoToLocalInput, localInputToIso, visible } from "../lib/format";
 
 /** A text input that reports its value after a pause in typing (and at once on Enter). */
 function DebouncedInput(props: {
@@ -59,6 +59,9 @@ export interface FiltersProps {
 export function Filters(props: FiltersProps) {
   const tables = createQuery(() => ({ command: "list_tables", args: {}, tags: ["events"] }));
   const sources = () => [...new Set((tables.data()?.tables ?? []).map((t) => t.source))];
+  // A filter from the address that names something not listed (a removed source) still
+  // filters: it stays visible as an option of its own, so it can be seen and removed.
+  const strayValue = (v: string | undefined, known: string[]) => (v && tables.data() && !known.includes(v) ? v : null);
   const visibleTables = () => (tables.data()?.tables ?? []).filter((t: CapturedTable) => !props.query.source || t.source === props.query.source);
   /** Columns of the chosen table (every source's table of that name). */
   const columns = () => {
@@ -79,11 +82,17 @@ export function Filters(props: FiltersProps) {
         placeholder="Search values…  /"
         testid="filter-search"
         ref={props.searchRef}
-        minLength={3}
         title="Find changes whose old or new values contain this text (at least 3 characters)"
       />
       <select value={props.query.source ?? ""} onChange={(e) => props.onChange({ source: e.currentTarget.value, table: "", column: "" })} data-testid="filter-source" aria-label="Source">
         <option value="">All sources</option>
+        <Show when={strayValue(props.query.source, sources())}>
+          {(v) => (
+            <option value={v()} selected data-testid="filter-source-missing">
+              {visible(v())} (not in this workspace)
+            </option>
+          )}
+        </Show>
         <For each={sources()}>
           {(s) => (
             <option value={s} selected={s === props.query.source}>
@@ -94,6 +103,13 @@ export function Filters(props: FiltersProps) {
       </select>
       <select value={props.query.table ?? ""} onChange={(e) => props.onChange({ table: e.currentTarget.value, column: "" })} data-testid="filter-table" aria-label="Table">
         <option value="">All tables</option>
+        <Show when={strayValue(props.query.table, visibleTables().flatMap((t) => [t.qualified, t.table]))}>
+          {(v) => (
+            <option value={v()} selected>
+              {visible(v())} (no changes captured)
+            </option>
+          )}
+        </Show>
         <For each={visibleTables()}>
           {(t) => (
             <option value={t.qualified} selected={t.qualified === props.query.table}>
@@ -150,6 +166,15 @@ export function Filters(props: FiltersProps) {
           />
         </label>
       </span>
+      {/* Filters set from other screens, without a control of their own here. */}
+      <Show when={props.query.txid}>
+        <span class="chip" data-testid="filter-txid" title="Only the changes of this transaction (set from the Transaction screen)">
+          Transaction {visible(props.query.txid)}
+          <button class="chip-x" onClick={() => props.onChange({ txid: "" })} aria-label="Remove the transaction filter" title="Remove this filter" data-testid="filter-txid-remove">
+            ×
+          </button>
+        </span>
+      </Show>
       <Show when={any()}>
         <button class="small ghost" onClick={() => props.onClear()} data-testid="filter-clear" title="Clear all filters (Esc)">
           Clear filters

@@ -17,12 +17,14 @@ export function OpenRecordDialog(props: { onClose: () => void; onOpen: (hash: st
     return all.find((t) => id(t) === choice()) ?? all.find((t) => t.qualified === choice() || t.table === choice()) ?? all[0];
   });
   const keyCols = () => (table()?.columns ?? []).filter((c) => c.key);
-  const complete = () => keyCols().length > 0 && keyCols().every((c) => (values()[c.name] ?? "") !== "");
+  // Spaces around a typed or pasted key are never part of it.
+  const keyValue = (c: string) => (values()[c] ?? "").trim();
+  const complete = () => keyCols().length > 0 && keyCols().every((c) => keyValue(c.name) !== "");
   const go = (e?: Event) => {
     e?.preventDefault();
     const t = table();
     if (!t || !complete()) return;
-    props.onOpen(to.record(t.source, t.qualified, keyCols().map((c) => values()[c.name] ?? "")));
+    props.onOpen(to.record(t.source, t.qualified, keyCols().map((c) => keyValue(c.name))));
   };
   return (
     <Modal

@@ -267,6 +267,12 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
     return null;
   };
 
+  /** The value search is shorter than the cache's full-text index can look for. */
+  const shortSearch = () => {
+    const e = pages.error();
+    return !!e && e.code === "bad_request" && e.message.startsWith("filter.search");
+  };
+
   /** The export streams in a browser (every row, in the list's order); false in the desktop app. */
   const streamExport = async (format: "csv" | "json"): Promise<string | null> => {
     const q: Record<string, string> = { format, filter: JSON.stringify(filter()) };
@@ -285,7 +291,7 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
         <span data-testid="event-count">
           <Show
             when={count() !== null}
-            fallback={<>{!counting() ? (down() ? "Not counted: disconnected" : "Not counted") : pages.counted() !== null ? `Counting… ${formatCount(pages.counted())} so far` : "Counting…"}</>}
+            fallback={<>{!counting() ? (down() ? "Not counted: disconnected" : shortSearch() ? "Search needs 3 characters" : "Not counted") : pages.counted() !== null ? `Counting… ${formatCount(pages.counted())} so far` : "Counting…"}</>}
           >
             <strong class="s-c-fg">{formatCount(count())}</strong> {count() === 1 ? "change" : "changes"}
             {isFiltered(filter()) ? " matching" : ""}
@@ -378,13 +384,19 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
           </EmptyState>
         )}
       </Show>
-      <Show when={pages.error() && !missing()}>
+      <Show when={shortSearch()}>
+        <EmptyState title="Type at least 3 characters to search values" testid="changes-search-short">
+          Value search looks for text of 3 characters or more in old and new values; “{visible(filter().search ?? "")}” is shorter. Add a character, or clear the search box.
+        </EmptyState>
+      </Show>
+      <Show when={pages.error() && !missing() && !shortSearch()}>
         <div class="s-p-0-12px">
           <ErrorBanner title={down() ? "Disconnected from the Rowtrail server" : "Could not load the changes"} error={pages.error()!} onRetry={() => void pages.reset()} />
         </div>
       </Show>
+      <Show when={!missing() && !shortSearch()}>
       <Show
-        when={count() !== 0 && !missing()}
+        when={count() !== 0}
         fallback={
           <Show
             when={isFiltered(filter()) && !props.embedded}
@@ -463,6 +475,7 @@ export function ChangesScreen(props: { fetcher?: PageFetcher; queryOverride?: Qu
             )}
           />
         </div>
+      </Show>
       </Show>
     </div>
   );

@@ -1,6 +1,6 @@
 import { createEffect, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
 import type { ApiEvent, LiveState, SourceInfo } from "../../api";
-import { call, subscribe } from "../../transport";
+import { call, connection, subscribe } from "../../transport";
 import { createQuery } from "../../query";
 import { useRouter } from "../../app/context";
 import { to } from "../../router";
@@ -205,10 +205,20 @@ export function SourcesScreen() {
                               </div>
                             </td>
                             <td>
-                              <span class={"state state-" + st().state} data-testid="source-state">
-                                {stateLabel(st().state)}
-                              </span>
-                              <Show when={st().state === "catching_up" || st().state === "connecting" || st().state === "reconnecting"}>
+                              {/* Without the server, the last state it sent is no news: say so. */}
+                              <Show
+                                when={connection() !== "disconnected"}
+                                fallback={
+                                  <span class="state state-error" data-testid="source-state" title={`Last known: ${stateLabel(st().state)}`}>
+                                    Disconnected
+                                  </span>
+                                }
+                              >
+                                <span class={"state state-" + st().state} data-testid="source-state">
+                                  {stateLabel(st().state)}
+                                </span>
+                              </Show>
+                              <Show when={connection() !== "disconnected" && (st().state === "catching_up" || st().state === "connecting" || st().state === "reconnecting")}>
                                 <div class="muted s-fs-11_5px" data-testid="source-progress">
                                   <Spinner />{" "}
                                   {prog()
@@ -230,7 +240,11 @@ export function SourcesScreen() {
                               </Show>
                             </td>
                             <td class="num">{formatCount(s.events_stored)}</td>
-                            <td class="num">{formatRate(prog()?.events_per_sec ?? s.events_per_sec)}</td>
+                            {/* A rate is news only while the source is being read: a paused or stopped
+                                source shows none rather than its last one forever. */}
+                            <td class="num" data-testid="source-rate">
+                              {connection() !== "disconnected" && ["live", "catching_up"].includes(st().state) ? formatRate(prog()?.events_per_sec ?? s.events_per_sec) : <span class="subtle">—</span>}
+                            </td>
                             <td class="num">
                               <Show when={s.kind === "postgres"} fallback={<span class="subtle">—</span>}>
                                 <Show when={slot()} fallback={<span class="subtle" title={s.slot?.error ?? "asking the server…"}>{s.slot?.error ? "?" : "…"}</span>}>

@@ -3,7 +3,7 @@ import type { EventDetail } from "../../api";
 import { createQuery } from "../../query";
 import { useRouter } from "../../app/context";
 import { formatRoute, to, type Route } from "../../router";
-import { formatCount, formatKey, formatTime, timeTitle } from "../../lib/format";
+import { formatCount, formatKey, formatTimeZoned, timeTitle, visible } from "../../lib/format";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Loading } from "../../components/Spinner";
 import { OpLabel, recordLink } from "../../components/EventRow";
@@ -25,7 +25,7 @@ function EventCard(props: { d: EventDetail; layout: DiffLayout }) {
         <OpLabel op={e().op} />
         <Show when={e().key.length} fallback={<span class="mono">{e().schema}.{e().table}</span>}>
           <a href={recordLink(e())} class="mono" data-testid="txn-event-record" title="Open this record's history">
-            {e().schema}.{e().table} {formatKey(e().key)}
+            {visible(`${e().schema}.${e().table} ${formatKey(e().key)}`)}
           </a>
         </Show>
         <Show when={props.d.inferred.length}>
@@ -89,13 +89,13 @@ export function TransactionScreen() {
             <Show when={txn.data()}>
               {(t) => (
                 <div class="muted s-mt-4px">
-                  <span title={timeTitle(t().committed_at)}>committed {formatTime(t().committed_at)}</span> · position <span class="mono">{t().position}</span> ·
-                  source {t().source}
+                  <span title={timeTitle(t().committed_at)} data-testid="txn-time">committed {formatTimeZoned(t().committed_at)}</span> · position <span class="mono">{t().position}</span> ·
+                  source {visible(t().source)}
                   <For each={Object.entries(t().context)}>
                     {([k, v]) => (
                       <>
                         {" · "}
-                        {k} <strong class="s-c-fg">{v}</strong>
+                        {visible(k)} <strong class="s-c-fg">{visible(v)}</strong>
                       </>
                     )}
                   </For>
