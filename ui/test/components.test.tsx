@@ -72,6 +72,13 @@ describe("EventRow", () => {
     expect(title).toContain("actor: ana\\u{202e}");
   });
 
+  it("calls a SQLite statement group by that name, not a transaction", () => {
+    const el = mount(() => <EventRow event={{ ...hostile, txid: "57", grouping: "statement" }} index={0} selected={false} onOpen={() => {}} onSelect={() => {}} />);
+    expect(el.querySelector(".tx")!.getAttribute("title")).toMatch(/^statement group \(not a whole transaction\) 57 /);
+    const plain = mount(() => <EventRow event={{ ...hostile, txid: "58" }} index={0} selected={false} onOpen={() => {}} onSelect={() => {}} />);
+    expect(plain.querySelector(".tx")!.getAttribute("title")).toMatch(/^transaction 58 /);
+  });
+
   it("shows a placeholder while its page loads", () => {
     const el = mount(() => <EventRow event={undefined} index={0} selected={false} onOpen={() => {}} onSelect={() => {}} />);
     expect(el.querySelector("[data-testid=event-row-loading]")).not.toBeNull();

@@ -207,7 +207,7 @@ pub fn print_events(cache: &Cache, filter: &EventFilter, as_json: bool) -> Resul
                 e.id,
                 format_us(e.committed_us),
                 e.source,
-                e.txid,
+                txid_text(&e),
                 e.op,
                 e.schema,
                 e.table,
@@ -276,10 +276,11 @@ pub fn print_history(h: &History, as_json: bool) {
         let e = &v.event;
         println!();
         println!(
-            "v{}  {}  {}  txid {} at {}  source {}{}",
+            "v{}  {}  {}  {} {} at {}  source {}{}",
             v.number,
             format_us(e.committed_us),
             e.op,
+            if e.grouping.is_some() { "statement group" } else { "txid" },
             sanitize(&e.txid),
             sanitize(&e.position),
             sanitize(&e.source),
@@ -325,4 +326,13 @@ pub fn print_demo(info: &DemoInfo, d: &Durable, ws: &Workspace, as_json: bool) {
     println!("  rowtrail events --table {} --limit 20", info.sample_record.0);
     println!("  rowtrail history {} {}", info.sample_record.0, info.sample_record.1);
     println!("  rowtrail events --txn {}        # the bad batch update", info.bad_batch_txid);
+}
+
+/// An event's txid for the one-line list: marked `(stmt)` when it names a statement group of a
+/// SQLite source without transaction numbers rather than a transaction.
+fn txid_text(e: &EventRow) -> String {
+    match e.grouping {
+        Some(_) => format!("{}(stmt)", e.txid),
+        None => e.txid.clone(),
+    }
 }

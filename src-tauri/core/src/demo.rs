@@ -903,6 +903,8 @@ mod tests {
         assert_eq!((d.events, d.transactions), (1, 1));
         let last = cache.events(&EventFilter::default()).unwrap().pop().unwrap();
         assert!(last.context.is_empty(), "{:?}", last.context);
+        // It is not numbered, so it is labelled a statement group; the demo's are transactions.
+        assert_eq!(last.grouping.as_deref(), Some("statement"));
 
         let mut all = cache.events(&EventFilter::default()).unwrap();
         all.pop(); // the demo's own events, without the hand edit
@@ -926,6 +928,7 @@ mod tests {
             .collect();
         assert!(actors.contains("ops-bot") && actors.contains("ana@example.com"));
         assert!(all.iter().all(|e| !e.context.is_empty()));
+        assert!(all.iter().all(|e| e.grouping.is_none()));
 
         // The bad batch: one transaction of 40 updates S → X, with its actor and reason.
         let bad = cache

@@ -313,8 +313,9 @@ txid?: string | null,
  */
 context?: string | null,
 /**
- * Only updates that changed this column (inserts and deletes touch every column and are
- * not matched).
+ * Only updates that changed this column, its name in any case when no column has it
+ * exactly (inserts and deletes touch every column and are not matched; a name no table
+ * has matches nothing).
  */
 column?: string | null,
 /**
@@ -367,6 +368,13 @@ source: string,
  * The source's transaction id.
  */
 txid: string,
+/**
+ * Absent when the transaction is one the source committed; otherwise how its events were
+ * grouped instead: `"statement"` for a SQLite source whose application does not number its
+ * transactions (consecutive changes made in the same millisecond, usually by one statement —
+ * not necessarily a whole commit). Show it as a "statement group", never as a transaction.
+ */
+grouping?: string,
 /**
  * The transaction's commit position (LSN for PostgreSQL, log id otherwise).
  */
@@ -1254,6 +1262,13 @@ source: string,
  * The source's transaction id.
  */
 txid: string,
+/**
+ * Absent when the transaction is one the source committed; otherwise how its events were
+ * grouped instead: `"statement"` for a SQLite source whose application does not number its
+ * transactions (consecutive changes made in the same millisecond, usually by one statement —
+ * not necessarily a whole commit). Show it as a "statement group", never as a transaction.
+ */
+grouping?: string,
 /**
  * Commit position.
  */

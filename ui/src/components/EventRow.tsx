@@ -99,7 +99,7 @@ export function EventRow(props: {
               }}
             />
             <span class="time">{formatTime(e.committed_at)}</span>
-            <span class="tx" title={visible(`transaction ${e.txid} at ${e.position} (source ${e.source})`)}>
+            <span class="tx" title={visible(`${e.grouping === "statement" ? "statement group (not a whole transaction)" : "transaction"} ${e.txid} at ${e.position} (source ${e.source})`)}>
               <a href={txnLink(e)} data-testid="txn-link">
                 {visible(`${e.source}·${e.txid}`)}
               </a>

@@ -394,6 +394,13 @@ pub struct EventSummary {
     pub source: String,
     /// The source's transaction id.
     pub txid: String,
+    /// Absent when the transaction is one the source committed; otherwise how its events were
+    /// grouped instead: `"statement"` for a SQLite source whose application does not number its
+    /// transactions (consecutive changes made in the same millisecond, usually by one statement —
+    /// not necessarily a whole commit). Show it as a "statement group", never as a transaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub grouping: Option<String>,
     /// The transaction's commit position (LSN for PostgreSQL, log id otherwise).
     pub position: String,
     /// Commit time, RFC 3339 UTC with milliseconds.
@@ -530,6 +537,7 @@ pub(crate) fn summary_of(e: &EventRow) -> EventSummary {
         txn_row: e.txn_row,
         source: e.source.clone(),
         txid: e.txid.clone(),
+        grouping: e.grouping.clone(),
         position: e.position.clone(),
         committed_at: format_us(e.committed_us),
         context: context_map(&e.context),
@@ -974,6 +982,13 @@ pub struct TransactionDetail {
     pub source: String,
     /// The source's transaction id.
     pub txid: String,
+    /// Absent when the transaction is one the source committed; otherwise how its events were
+    /// grouped instead: `"statement"` for a SQLite source whose application does not number its
+    /// transactions (consecutive changes made in the same millisecond, usually by one statement —
+    /// not necessarily a whole commit). Show it as a "statement group", never as a transaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub grouping: Option<String>,
     /// Commit position.
     pub position: String,
     /// Commit time, RFC 3339.
@@ -1065,17 +1080,18 @@ pub async fn transaction(api: &Api, req: TransactionRequest) -> Result<Transacti
             }
             (None, None) => return Err(ApiError::bad_request("give txn_row, or txid (and source)")),
         };
-        let meta: Option<(String, String, String, i64, Option<String>, i64)> = c
+        type Meta = (String, String, String, i64, Option<String>, i64, Option<String>);
+        let meta: Option<Meta> = c
             .conn()
             .query_row(
-                "SELECT s.name, t.txid, t.position, t.committed_us, t.context, t.event_count
+                "SELECT s.name, t.txid, t.position, t.committed_us, t.context, t.event_count, t.grouping
                  FROM transactions t JOIN sources s ON s.id = t.source_id WHERE t.id = ?1",
                 [row],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
             )
             .optional()
             .map_err(CacheError::from)?;
-        let Some((source, txid, position, committed_us, context, _)) = meta else {
+        let Some((source, txid, position, committed_us, context, _, grouping)) = meta else {
             return Err(ApiError::not_found(format!("no transaction row {row} in the cache")));
         };
         if req.source.as_ref().is_some_and(|s| *s != source) {
@@ -1122,6 +1138,7 @@ pub async fn transaction(api: &Api, req: TransactionRequest) -> Result<Transacti
             txn_row: row,
             source,
             txid,
+            grouping,
             position,
             committed_at: format_us(committed_us),
             context: context_map(&context),
@@ -1174,6 +1191,7 @@ mod tests {
             txn_row: 1,
             source: "s".into(),
             txid: "1".into(),
+            grouping: None,
             position: "1".into(),
             committed_us: 0,
             context: Default::default(),

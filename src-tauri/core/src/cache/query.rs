@@ -52,6 +52,10 @@ pub struct EventRow {
     pub committed_us: i64,
     /// Transaction context (actor, reason, …).
     pub context: Map<String, Value>,
+    /// `None` when the transaction is the source's own commit; otherwise how its events were
+    /// grouped (`"statement"`: a SQLite source without transaction numbers, see
+    /// [`WriteOp::Grouping`](crate::cache::WriteOp::Grouping)).
+    pub grouping: Option<String>,
     /// Schema.
     pub schema: String,
     /// Table.
@@ -100,6 +104,11 @@ impl EventRow {
             crate::time_fmt::format_us(self.committed_us).into(),
         );
         o.insert("context".into(), Value::Object(self.context.clone()));
+        if let Some(g) = &self.grouping {
+            // Only when the group is not a real commit, so the contract for sources with
+            // transactions does not change.
+            o.insert("grouping".into(), g.clone().into());
+        }
         o.insert("schema".into(), self.schema.clone().into());
         o.insert("table".into(), self.table.clone().into());
         o.insert("op".into(), self.op.as_str().into());
@@ -171,7 +180,7 @@ impl TableRef {
 
 const SELECT_EVENTS: &str = "SELECT e.id, s.name, t.txid, t.position, t.committed_us, t.context,
         tb.schema_name, tb.table_name, e.op, e.record_key, e.old_key, e.before, e.after, e.inferred,
-        e.relation_id, r.columns, e.txn_id
+        e.relation_id, r.columns, e.txn_id, t.grouping
     FROM events e
     JOIN transactions t ON t.id = e.txn_id
     JOIN sources s ON s.id = t.source_id
@@ -464,6 +473,7 @@ fn read_row(r: &rusqlite::Row<'_>, rels: &mut RelationMemo) -> Result<EventRow, 
     Ok(EventRow {
         id,
         txn_row: r.get(16)?,
+        grouping: r.get(17)?,
         source: r.get(1)?,
         txid: r.get(2)?,
         position: r.get(3)?,

@@ -119,6 +119,12 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (source_id, schema_name, table_name, kind)
     );
     "#,
+    // 6: how a transaction's events were grouped when the source has no transaction of its own:
+    // NULL for the source's real transaction; 'statement' for a SQLite source whose application
+    // does not number its transactions (consecutive changes made in the same millisecond).
+    r#"
+    ALTER TABLE transactions ADD COLUMN grouping TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

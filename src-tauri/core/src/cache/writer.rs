@@ -36,6 +36,11 @@ pub enum WriteOp {
         /// Context value.
         value: String,
     },
+    /// The current transaction is not one the source committed as such: its events were
+    /// grouped by another rule, named here (`"statement"`: a SQLite source without transaction
+    /// numbers groups the changes made in one statement, as far as their millisecond time
+    /// tells). Stored and shown so nobody takes the group for a commit.
+    Grouping(String),
     /// The shape of a source relation, by the source's own relation id. Sent before the
     /// first event of that relation and again whenever it changes.
     Relation {
@@ -247,6 +252,7 @@ struct CurTxn {
     row_id: i64,
     meta: TxnMeta,
     context: serde_json::Map<String, serde_json::Value>,
+    grouping: Option<String>,
     events: u64,
     skip: bool,
 }
@@ -352,6 +358,7 @@ impl Writer {
                         row_id: 0,
                         meta,
                         context: serde_json::Map::new(),
+                        grouping: None,
                         events: 0,
                         skip: true,
                     });
@@ -374,9 +381,15 @@ impl Writer {
                     row_id: self.conn.last_insert_rowid(),
                     meta,
                     context: serde_json::Map::new(),
+                    grouping: None,
                     events: 0,
                     skip: false,
                 });
+            }
+            WriteOp::Grouping(kind) => {
+                if let Some(cur) = self.cur.as_mut() {
+                    cur.grouping = Some(kind);
+                }
             }
             WriteOp::Context { key, value } => {
                 if let Some(cur) = self.cur.as_mut() {
@@ -410,9 +423,9 @@ impl Writer {
                         };
                         self.conn
                             .prepare_cached(
-                                "UPDATE transactions SET context = ?2, event_count = ?3 WHERE id = ?1",
+                                "UPDATE transactions SET context = ?2, event_count = ?3, grouping = ?4 WHERE id = ?1",
                             )?
-                            .execute(params![cur.row_id, ctx, cur.events as i64])?;
+                            .execute(params![cur.row_id, ctx, cur.events as i64, cur.grouping])?;
                         self.last_num = cur.meta.position_num;
                         self.pending_checkpoint = Some((cur.meta.position, cur.meta.position_num));
                         self.durable.transactions += 1;

@@ -168,7 +168,7 @@ export function RecordScreen() {
             {formatTime(e().committed_at)}
           </span>
           <a href={txnLink(e())} class="mono" data-testid="version-txn" title={`position ${e().position}`}>
-            transaction {e().txid}
+            {e().grouping === "statement" ? "statement group" : "transaction"} {e().txid}
           </a>
           <span class="muted" title={contextText(e().context)}>
             {contextActor(e().context) ? "by " + contextActor(e().context) : ""}

@@ -84,7 +84,7 @@ export function TransactionScreen() {
         <div class="page-head s-ai-flex-start">
           <div>
             <h1 data-testid="txn-title">
-              Transaction <span class="mono">{r().txid}</span>
+              {txn.data()?.grouping === "statement" ? "Statement group" : "Transaction"} <span class="mono">{r().txid}</span>
             </h1>
             <Show when={txn.data()}>
               {(t) => (
@@ -99,6 +99,12 @@ export function TransactionScreen() {
                       </>
                     )}
                   </For>
+                  <Show when={t().grouping === "statement"}>
+                    <div data-testid="txn-grouping-note">
+                      Not a whole transaction: this SQLite application does not number its transactions, so these are
+                      the changes made by one statement (in the same millisecond); one commit may span several groups.
+                    </div>
+                  </Show>
                 </div>
               )}
             </Show>

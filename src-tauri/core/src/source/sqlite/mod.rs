@@ -35,11 +35,26 @@
 //! # Reading
 //!
 //! [`SqliteSource`] opens the database read-only and reads the log from the cache's durable
-//! position (the last log id stored) in bounded chunks. Consecutive rows with the same non-zero
-//! `txn` form one transaction; when `txn` is 0 (the application never numbers its transactions)
-//! consecutive rows with the same `stmt_at` (one statement) form one. A transaction's position is
-//! its last log id, its commit time the `stmt_at` of that row, its txid the `txn` number (or,
-//! when 0, its first log id).
+//! position (the last log id stored) in bounded chunks. SQLite lets one connection write at a
+//! time, so each commit's log rows are consecutive ids, in commit order. Consecutive rows with the
+//! same non-zero `txn` form one transaction (exact, when the application numbers every one).
+//! A transaction's position is its last log id, its commit time the `stmt_at` of that row, its
+//! txid the `txn` number (or, when 0, its first log id).
+//!
+//! # Why unnumbered changes are "statement groups", not transactions
+//!
+//! When `txn` is 0 (the application never numbers its transactions) consecutive rows with the
+//! same `stmt_at` form one group, stored with the grouping `"statement"`
+//! ([`STATEMENT_GROUPING`]) so every face calls it a statement group, never a transaction. A
+//! trigger cannot tell where the application's transaction began or ended: SQL exposes no
+//! transaction id and no commit hook; `changes()`, `total_changes()` and `last_insert_rowid()`
+//! are per connection and move per row, not per commit; triggers of the main schema cannot use
+//! temporary tables; `pragma_data_version` changes only for other connections' commits and is
+//! refused inside triggers when `trusted_schema` is off (the application's writes would then
+//! fail); `'now'` is fixed per statement, to the millisecond. So a group is one statement's
+//! changes, or several consecutive ones in the same millisecond, and a commit of many
+//! statements spans several groups. Exact transactions need the one `UPDATE` above per
+//! application transaction.
 
 mod install;
 mod log;
@@ -67,6 +82,8 @@ pub const CONTEXT_TABLE: &str = "_rowtrail_context";
 pub const SHAPES_TABLE: &str = "_rowtrail_tables";
 /// Prefix of every object Rowtrail creates in a captured database.
 const PREFIX: &str = "_rowtrail_";
+/// The grouping of log rows that carry no transaction number (see [`WriteOp::Grouping`](crate::cache::WriteOp::Grouping)).
+pub const STATEMENT_GROUPING: &str = "statement";
 /// Log rows read per query.
 pub const DEFAULT_CHUNK_ROWS: usize = 5_000;
 /// How often a following run looks for new log rows.

@@ -10,7 +10,7 @@ use super::log::{
     commit_time, decode_row, group_end, log_bounds, read_rows, value_cell, Decoded, RawRow,
 };
 use super::shape::{load_shapes, Shapes};
-use super::{SqliteSource, BUSY_TIMEOUT, LOG_TABLE, PROGRESS_EVERY};
+use super::{SqliteSource, BUSY_TIMEOUT, LOG_TABLE, PROGRESS_EVERY, STATEMENT_GROUPING};
 use crate::cache::{Durable, WriteOp, WriterHandle};
 use crate::event::{Cell, ChangeEvent, ColumnDef, Relation, TxnMeta};
 use crate::source::{push, Progress, RunOptions, RunUntil, SourceError, SourceState};
@@ -366,11 +366,17 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// The group's context, and its grouping when it is not a numbered transaction.
     async fn push_context(
         &mut self,
         writer: &mut WriterHandle,
         first: &RawRow,
     ) -> Result<(), SourceError> {
+        if first.txn == 0 {
+            // SQL cannot see where an application's transaction ends (see the module
+            // documentation), so say the group is one statement's changes, not a commit.
+            push(writer, WriteOp::Grouping(STATEMENT_GROUPING.to_string())).await?;
+        }
         for (key, value) in [("actor", &first.actor), ("reason", &first.reason)] {
             if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
                 push(

@@ -1,6 +1,7 @@
 //! The SQLite source against real SQLite files.
 
 mod capture;
+mod grouping;
 mod log;
 mod setup;
 mod shapes;
