@@ -250,3 +250,95 @@ async fn events_json_contract_history_lines_and_no_raw_escapes() {
     assert_eq!(found.len(), 1, "case-insensitive, after a second sync: {found:?}");
     assert_eq!(found[0]["key"], serde_json::json!({"id": "5002"}));
 }
+
+fn rowtrail_fails(data: &Path, args: &[&str]) -> String {
+    let out = Command::new(rowtrail_bin())
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("rowtrail runs");
+    assert!(!out.status.success(), "rowtrail {args:?} should fail");
+    String::from_utf8(out.stderr).expect("stderr is UTF-8")
+}
+
+/// What issue 12 found in `history` and `diff`: unknown old values hidden, deletes read as
+/// updates to NULL, NULL columns missing from an insert, a 540 KB line for a one-word edit,
+/// a newline in a key breaking the one-line list, a keyless table's "0 column(s) ()" and the
+/// table named twice in a version error.
+#[tokio::test]
+async fn history_shows_unknown_olds_removed_records_and_short_long_values() {
+    let db = TestDb::new("clihist").await;
+    db.exec(
+        "CREATE TABLE acct (id int PRIMARY KEY, balance numeric, status text, memo text);
+         CREATE TABLE k (code text PRIMARY KEY, v text);
+         CREATE TABLE logs (msg text);
+         INSERT INTO acct VALUES (1, 10, 'open', NULL);",
+    )
+    .await;
+    let dir = temp_data_dir();
+    let data = dir.path();
+    let name = db.name.clone();
+    rowtrail(data, &["source", "add", "pg", &name, "--url", &db.url, "--yes"]);
+    db.exec(
+        "UPDATE acct SET balance = 999.99, status = 'frozen' WHERE id = 1;
+         DELETE FROM acct WHERE id = 1;
+         INSERT INTO acct VALUES (2, NULL, 'new', NULL);
+         UPDATE acct SET memo = repeat('word ', 108000) WHERE id = 2;
+         UPDATE acct SET memo = overlay(memo placing 'WORD' from 270001 for 4) WHERE id = 2;
+         INSERT INTO k VALUES (E'a\\nb', 'x');
+         INSERT INTO logs VALUES ('hi');",
+    )
+    .await;
+    rowtrail(data, &["sync", &name]);
+
+    let (h1, _) = rowtrail(data, &["history", "acct", "1"]);
+    for line in ["balance: (unknown) → 999.99", "status: (unknown) → frozen", "(deleted; the removed record:)"] {
+        assert!(h1.lines().any(|l| l.trim() == line), "no {line:?} in:\n{h1}");
+    }
+    let removed = h1.split("(deleted; the removed record:)").nth(1).unwrap();
+    let removed: Vec<&str> = removed.lines().map(str::trim).filter(|l| !l.is_empty()).take(4).collect();
+    // A DEFAULT delete sends only the key: the rest comes from the version before.
+    assert_eq!(
+        removed,
+        ["id: 1", "balance (inferred): 999.99", "status (inferred): frozen", "memo (inferred): (null)"],
+        "{h1}"
+    );
+    assert!(!h1.contains("999.99 → (null)"), "a delete is not an update to NULL:\n{h1}");
+    let (j1, _) = rowtrail(data, &["history", "acct", "1", "--json"]);
+    let versions: Vec<Value> = j1.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let update = &versions[1];
+    assert_eq!(update["op"], "update");
+    assert_eq!(
+        update["changes"][0],
+        json!({"column": "balance", "type": "numeric", "old": null, "new": "999.99",
+               "diff": {"kind": "unknown", "new": "999.99"}, "inferred": false, "unknown": true})
+    );
+    assert_eq!(versions[0]["changes"][1]["diff"], json!({"kind": "deleted", "old": "999.99"}));
+
+    // The insert shows every column, NULL ones included; the one-word edit of a 540 KB value
+    // is one short line unless --full is asked for.
+    let (h2, _) = rowtrail(data, &["history", "acct", "2"]);
+    let v1 = h2.split("insert").nth(1).unwrap();
+    for line in ["balance: (null)", "status: new", "memo: (null)"] {
+        assert!(v1.lines().any(|l| l.trim() == line), "no {line:?} in the insert:\n{v1}");
+    }
+    assert!(h2.len() < 5_000, "{} characters", h2.len());
+    let edit = h2.lines().find(|l| l.contains("{+WORD+}")).unwrap_or_else(|| panic!("{h2}"));
+    assert!(edit.contains("[-word-]") && edit.contains("characters …]"), "{edit}");
+    assert!(h2.contains("--full"), "says how to see everything:\n{h2}");
+    let (full, _) = rowtrail(data, &["history", "acct", "2", "--full"]);
+    assert!(full.len() > 540_000, "--full shows it all ({} characters)", full.len());
+
+    // A newline in a key stays on its line in the list.
+    let (list, _) = rowtrail(data, &["events", "--table", "k"]);
+    assert_eq!(list.lines().count(), 1, "{list}");
+    assert!(list.contains("code=a\\nb"), "{list}");
+
+    let err = rowtrail_fails(data, &["history", "logs", "x"]);
+    assert!(err.contains("has no key") && err.contains("rowtrail events --table public.logs"), "{err}");
+    assert!(!err.contains("0 column(s)"), "{err}");
+    let err = rowtrail_fails(data, &["diff", "acct", "1", "--from", "0", "--to", "1"]);
+    assert_eq!(err.matches("public.acct").count(), 1, "the table is named once: {err}");
+    assert!(err.contains("id=1") && err.contains("no version 0"), "{err}");
+}

@@ -6,7 +6,9 @@
 //!   filled columns are listed as inferred; with FULL nothing is inferred;
 //! - a composite primary key finds a record's history by both values, bare or `col=value`;
 //! - an UPDATE that changes the primary key carries the old and the new key, and the record's
-//!   history is found under either;
+//!   whole history (every key change followed both ways) is found under any of its keys;
+//! - columns an UPDATE set whose old value is unknown are shown as set from `unknown`, and a
+//!   delete lists the removed record (diff kind `deleted`);
 //! - TRUNCATE of several tables in one statement gives one truncate event per table, all in
 //!   one transaction;
 //! - ADD / DROP / RENAME COLUMN and ALTER TYPE between changes: every event reads back with the
@@ -295,10 +297,10 @@ async fn primary_key_change_keeps_old_and_new_key() {
         let ids2: Vec<i64> = h2.versions.iter().map(|v| v.event.id).collect();
         assert_eq!(
             ids2,
-            [ev[1].id, ev[2].id],
-            "{table}: key 2's history includes the key change"
+            [ev[0].id, ev[1].id, ev[2].id],
+            "{table}: key 2's history includes the key change and what came before"
         );
-        let id_change = h2.versions[0]
+        let id_change = h2.versions[1]
             .changes
             .iter()
             .find(|c| c.column == "id")
@@ -308,14 +310,30 @@ async fn primary_key_change_keeps_old_and_new_key() {
             (Some("1"), Some("2"))
         );
 
+        // The old key finds the whole history too: the chain is followed forward.
         let h1 = src.history(table, &["1"]);
         let ids1: Vec<i64> = h1.versions.iter().map(|v| v.event.id).collect();
         assert_eq!(
             ids1,
-            [ev[0].id, ev[1].id],
-            "{table}: key 1's history ends with the key change"
+            [ev[0].id, ev[1].id, ev[2].id],
+            "{table}: key 1's history goes on under key 2"
         );
+        assert_eq!(ids2, ids1, "{table}: one history under either key");
     }
+
+    // More than one hop, both ways, and a later record that reuses an old key is not
+    // mixed in: 1 → 2 (above) → 3, then a new row takes key 2.
+    src.db
+        .exec("UPDATE d SET id = 3 WHERE id = 2; UPDATE d SET v = 'c' WHERE id = 3; INSERT INTO d VALUES (2, 'other')")
+        .await;
+    src.sync().await;
+    let ev = src.table_events("d");
+    let ids = |key: &str| -> Vec<i64> { src.history("d", &[key]).versions.iter().map(|v| v.event.id).collect() };
+    let chain: Vec<i64> = ev[..5].iter().map(|e| e.id).collect();
+    assert_eq!(ids("1"), chain, "forward over two key changes");
+    assert_eq!(ids("3"), chain, "back over two key changes");
+    assert_eq!(ev[5].op, Op::Insert);
+    assert!(!ids("1").contains(&ev[5].id), "the new record under key 2 is another record");
 }
 
 #[tokio::test]
@@ -570,4 +588,120 @@ async fn partitioned_table_changes_are_recorded_under_the_parent() {
     );
     let h = src.history("orders", &["1", "eu"]);
     assert_eq!(h.versions.len(), 2);
+}
+
+/// Item 4 and 5 of issue 12: on a REPLICA IDENTITY DEFAULT table whose rows existed before
+/// the source was added, an UPDATE sends no old row. Every column it set must show as a
+/// change from an *unknown* value (never hidden as unchanged, never shown as NULL), also
+/// after ADD COLUMN, RENAME COLUMN and RENAME TABLE; a delete lists the removed record.
+#[tokio::test]
+async fn unknown_old_values_are_shown_and_deletes_list_the_removed_record() {
+    let src = PgSrc::bare(
+        "unknown",
+        "CREATE TABLE acct (id int PRIMARY KEY, balance numeric, status text);
+         INSERT INTO acct VALUES (1, 10.00, 'open'), (2, 20.00, NULL);",
+    )
+    .await;
+    src.add_source().await;
+    src.db
+        .exec("UPDATE acct SET balance = 999.99, status = 'frozen' WHERE id = 1")
+        .await;
+    src.sync().await;
+
+    let by_col = |changes: &[rowtrail_core::history::FieldChange], col: &str| {
+        changes
+            .iter()
+            .find(|c| c.column == col)
+            .unwrap_or_else(|| panic!("no change of {col} in {changes:?}"))
+            .clone()
+    };
+    let h = src.history("acct", &["1"]);
+    assert_eq!(h.versions.len(), 1);
+    let v1 = &h.versions[0];
+    let cols: Vec<&str> = v1.changes.iter().map(|c| c.column.as_str()).collect();
+    assert_eq!(cols, ["balance", "status"], "every column the update set is shown");
+    assert_eq!(v1.unchanged, 1, "only the key is unchanged");
+    let balance = by_col(&v1.changes, "balance");
+    assert!(balance.unknown, "the old balance is unknown, not NULL");
+    assert_eq!(balance.old, None);
+    assert_eq!(balance.new.as_deref(), Some("999.99"));
+    assert_eq!(
+        balance.diff,
+        ValueDiff::Unknown {
+            new: Some("999.99".into())
+        }
+    );
+    // The JSON a script reads (`rowtrail history --json`, the API) says so too.
+    let j = serde_json::to_value(&balance).unwrap();
+    assert_eq!(j["unknown"], json!(true));
+    assert_eq!(j["diff"], json!({"kind": "unknown", "new": "999.99"}));
+
+    // ADD COLUMN, then an update: the new column's old value is unknown; the columns known
+    // from version 1 are inferred and unchanged.
+    src.db
+        .exec("ALTER TABLE acct ADD COLUMN note text; UPDATE acct SET note = 'n1' WHERE id = 1")
+        .await;
+    // RENAME COLUMN, then an update: the renamed column has no earlier value under its name.
+    src.db
+        .exec("ALTER TABLE acct RENAME COLUMN status TO state; UPDATE acct SET state = 'open' WHERE id = 1")
+        .await;
+    src.sync().await;
+    let h = src.history("acct", &["1"]);
+    assert_eq!(h.versions.len(), 3);
+    let v2 = &h.versions[1].changes;
+    assert_eq!(v2.len(), 1, "{v2:?}");
+    assert!(v2[0].column == "note" && v2[0].unknown && v2[0].new.as_deref() == Some("n1"));
+    let v3 = by_col(&h.versions[2].changes, "state");
+    assert!(v3.unknown && v3.new.as_deref() == Some("open"), "{v3:?}");
+
+    // RENAME TABLE: the first update under the new name knows no earlier value.
+    src.db
+        .exec("ALTER TABLE acct RENAME TO account; UPDATE account SET balance = 5 WHERE id = 1")
+        .await;
+    src.sync().await;
+    let h = src.history("account", &["1"]);
+    let first = &h.versions[0];
+    assert_eq!(first.event.op, Op::Update);
+    let b = by_col(&first.changes, "balance");
+    assert!(b.unknown && b.new.as_deref() == Some("5"), "{b:?}");
+    assert!(first.changes.iter().all(|c| c.unknown), "{:?}", first.changes);
+
+    // Deletes: the removed record, every column with its last value and kind `deleted`.
+    src.db
+        .exec("UPDATE account SET note = NULL WHERE id = 1; DELETE FROM account WHERE id IN (1, 2)")
+        .await;
+    src.sync().await;
+    let h = src.history("account", &["1"]);
+    let del = h.versions.last().unwrap();
+    assert_eq!(del.event.op, Op::Delete);
+    let removed: Vec<(&str, Option<&str>, &ValueDiff)> = del
+        .changes
+        .iter()
+        .map(|c| (c.column.as_str(), c.old.as_deref(), &c.diff))
+        .collect();
+    assert_eq!(
+        removed,
+        [
+            ("id", Some("1"), &ValueDiff::Deleted { old: Some("1".into()) }),
+            ("balance", Some("5"), &ValueDiff::Deleted { old: Some("5".into()) }),
+            ("state", Some("open"), &ValueDiff::Deleted { old: Some("open".into()) }),
+            ("note", None, &ValueDiff::Deleted { old: None }),
+        ]
+    );
+    assert!(del.changes.iter().all(|c| !c.unknown), "all known: {:?}", del.changes);
+    let j = serde_json::to_value(&del.changes[1]).unwrap();
+    assert_eq!(j["diff"], json!({"kind": "deleted", "old": "5"}));
+    // Comparing a version with the deletion says deleted, not "set to NULL".
+    let cmp = h.compare(1, h.versions.len()).unwrap();
+    assert!(cmp.iter().all(|c| matches!(c.diff, ValueDiff::Deleted { .. })), "{cmp:?}");
+
+    // Row 2 was never seen before its delete: only its key is known.
+    let h2 = src.history("account", &["2"]);
+    let del2 = &h2.versions[0].changes;
+    let id = by_col(del2, "id");
+    assert!(!id.unknown && id.old.as_deref() == Some("2"));
+    for col in ["balance", "state", "note"] {
+        let c = by_col(del2, col);
+        assert!(c.unknown && c.old.is_none(), "{col}: {c:?}");
+    }
 }

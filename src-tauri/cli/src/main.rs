@@ -85,6 +85,9 @@ enum Cmd {
         /// Source, when several have this table.
         #[arg(long)]
         source: Option<String>,
+        /// Show long values whole (by default unchanged text far from a change is shortened).
+        #[arg(long)]
+        full: bool,
     },
     /// Compare two versions of a record.
     Diff {
@@ -102,6 +105,9 @@ enum Cmd {
         /// Source, when several have this table.
         #[arg(long)]
         source: Option<String>,
+        /// Show long values whole (by default unchanged text far from a change is shortened).
+        #[arg(long)]
+        full: bool,
     },
     /// Create the built-in demo (a small logistics database), capture it and say where to look.
     Demo,
@@ -656,16 +662,16 @@ async fn run_in(cli: &Cli, ws: &Workspace) -> Result<(), Failure> {
             }
             output::print_events(&cache, &filter, cli.json)?;
         }
-        Cmd::History { table, key, source } => {
+        Cmd::History { table, key, source, full } => {
             let cache = Cache::open(&cache_path)?;
             // A --source that matches nothing is named, not reported as a missing table.
             if let Some(s) = source {
                 cache.source(s)?;
             }
             let h = history::record_history(&cache, source.as_deref(), table, key)?;
-            output::print_history(&h, cli.json);
+            output::print_history(&h, cli.json, *full);
         }
-        Cmd::Diff { table, key, from, to, source } => {
+        Cmd::Diff { table, key, from, to, source, full } => {
             let cache = Cache::open(&cache_path)?;
             // A --source that matches nothing is named, not reported as a missing table.
             if let Some(s) = source {
@@ -673,7 +679,7 @@ async fn run_in(cli: &Cli, ws: &Workspace) -> Result<(), Failure> {
             }
             let h = history::record_history(&cache, source.as_deref(), table, key)?;
             let changes = h.compare(*from, *to)?;
-            output::print_compare(&h, *from, *to, &changes, cli.json);
+            output::print_compare(&h, *from, *to, &changes, cli.json, *full);
         }
         Cmd::Demo => {
             let (info, d) = refresh_demo(&ws).await?;

@@ -6,8 +6,8 @@ use std::io::Write;
 use rowtrail_core::cache::query::{EventFilter, EventRow};
 use rowtrail_core::cache::{Cache, CacheError, Durable, SourceRecord};
 use rowtrail_core::demo::DemoInfo;
-use rowtrail_core::diff::{render_plain, sanitize_for_terminal};
-use rowtrail_core::event::Op;
+use rowtrail_core::diff::{render_plain_with, render_value, sanitize_for_terminal, RenderOptions, ValueDiff};
+use rowtrail_core::event::{Cell, Op};
 use rowtrail_core::history::{FieldChange, History};
 use rowtrail_core::sync::{PgPlan, ResetPlan, SourceStatus};
 use rowtrail_core::time_fmt::format_us;
@@ -176,17 +176,28 @@ pub fn print_reset_plan(p: &ResetPlan, as_json: bool) {
     }
 }
 
+/// Text for a one-line listing: what [`sanitize`] does (which escapes `\r` and other
+/// controls), plus line breaks and tabs as `\n` and `\t`, so a value holding them cannot
+/// break the line (or fake another).
+pub fn one_line(s: &str) -> String {
+    let s = sanitize(s);
+    if !s.contains(['\n', '\t']) {
+        return s;
+    }
+    s.replace('\n', "\\n").replace('\t', "\\t")
+}
+
 fn key_text(e: &EventRow) -> String {
     e.key
         .iter()
-        .map(|(k, v)| format!("{}={}", k, v.as_deref().unwrap_or("NULL")))
+        .map(|(k, v)| format!("{}={}", one_line(k), v.as_deref().map_or("NULL".into(), one_line)))
         .collect::<Vec<_>>()
         .join(",")
 }
 
 fn context_text(ctx: &serde_json::Map<String, serde_json::Value>) -> String {
     ctx.iter()
-        .map(|(k, v)| format!("{k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+        .map(|(k, v)| format!("{}={}", one_line(k), one_line(&v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -235,31 +246,73 @@ fn change_json(c: &FieldChange) -> serde_json::Value {
     json!(c)
 }
 
-fn print_changes(changes: &[FieldChange], indent: &str) {
-    for c in changes {
-        if let (None, Some(new), false) = (&c.old, &c.new, c.inferred) {
-            // A value appearing (an insert, an added column) reads best as the value itself.
-            let v = sanitize(new);
-            println!("{indent}{}: {}", sanitize(&c.column), v.lines().next().unwrap_or(""));
-            for l in v.lines().skip(1) {
-                println!("{indent}    {l}");
-            }
-            continue;
-        }
-        let mut s = String::new();
-        render_plain(&c.diff, &mut s);
-        let mark = if c.inferred { " (inferred)" } else { "" };
-        let mut lines = s.lines();
-        let first = lines.next().unwrap_or("");
-        println!("{indent}{}{mark}: {first}", sanitize(&c.column));
-        for l in lines {
-            println!("{indent}    {l}");
-        }
+/// Prints `column: rendered`, continuation lines indented under it.
+fn print_field(indent: &str, column: &str, mark: &str, rendered: &str) {
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or("");
+    println!("{indent}{}{mark}: {first}", one_line(column));
+    for l in lines {
+        println!("{indent}    {l}");
     }
 }
 
-/// Prints a record's versions, newest first.
-pub fn print_history(h: &History, as_json: bool) {
+fn print_changes(changes: &[FieldChange], indent: &str, opts: RenderOptions) -> bool {
+    let mut elided = false;
+    for c in changes {
+        let mut s = String::new();
+        if let (ValueDiff::Set { new }, false) = (&c.diff, c.inferred) {
+            // A value appearing (an insert, an added column) reads best as the value itself.
+            elided |= render_value(Some(new), opts, &mut s);
+            print_field(indent, &c.column, "", &s);
+            continue;
+        }
+        elided |= render_plain_with(&c.diff, opts, &mut s);
+        let mark = if c.inferred { " (inferred)" } else { "" };
+        print_field(indent, &c.column, mark, &s);
+    }
+    elided
+}
+
+/// Prints a whole record state, every column in table order (NULL as `(null)`, a value
+/// neither sent nor inferable as `(unknown)`): what an insert created.
+fn print_image(e: &EventRow, img: &[Cell], indent: &str, opts: RenderOptions) -> bool {
+    let mut elided = false;
+    for (col, cell) in e.columns.iter().zip(img) {
+        let mut s = String::new();
+        let mark = if e.inferred.contains(&col.name) { " (inferred)" } else { "" };
+        match cell {
+            Cell::Missing => s.push_str("(unknown)"),
+            Cell::Null => elided |= render_value(None, opts, &mut s),
+            Cell::Text(t) => elided |= render_value(Some(t), opts, &mut s),
+        }
+        print_field(indent, &col.name, mark, &s);
+    }
+    elided
+}
+
+/// Prints the removed record of a delete: each column's last value, from the delete's
+/// changes (`deleted` diffs), `(unknown)` where no version holds it.
+fn print_removed(changes: &[FieldChange], indent: &str, opts: RenderOptions) -> bool {
+    let mut elided = false;
+    for c in changes {
+        let mut s = String::new();
+        if c.unknown {
+            s.push_str("(unknown)");
+        } else {
+            elided |= render_value(c.old.as_deref(), opts, &mut s);
+        }
+        let mark = if c.inferred { " (inferred)" } else { "" };
+        print_field(indent, &c.column, mark, &s);
+    }
+    elided
+}
+
+/// The note after output that left long unchanged text out.
+const ELIDED_NOTE: &str = "(long values were shortened around their changes; --full shows them whole)";
+
+/// Prints a record's versions, newest first. Without `full`, long values are shortened
+/// around their changes.
+pub fn print_history(h: &History, as_json: bool, full: bool) {
     if as_json {
         for v in h.versions.iter().rev() {
             let mut o = v.event.to_json();
@@ -271,7 +324,9 @@ pub fn print_history(h: &History, as_json: bool) {
         }
         return;
     }
-    println!("{} — {} version(s), newest first", sanitize(&h.label()), h.versions.len());
+    let opts = RenderOptions { elide: !full };
+    let mut elided = false;
+    println!("{} — {} version(s), newest first", one_line(&h.label()), h.versions.len());
     for v in h.versions.iter().rev() {
         let e = &v.event;
         println!();
@@ -281,36 +336,55 @@ pub fn print_history(h: &History, as_json: bool) {
             format_us(e.committed_us),
             e.op,
             if e.grouping.is_some() { "statement group" } else { "txid" },
-            sanitize(&e.txid),
-            sanitize(&e.position),
-            sanitize(&e.source),
-            if e.context.is_empty() { String::new() } else { format!("  {}", sanitize(&context_text(&e.context))) }
+            one_line(&e.txid),
+            one_line(&e.position),
+            one_line(&e.source),
+            if e.context.is_empty() { String::new() } else { format!("  {}", context_text(&e.context)) }
         );
-        match e.op {
-            Op::Truncate => println!("    (table truncated: the record was removed)"),
-            Op::Delete => println!("    (deleted)"),
-            _ => {}
+        if let Some(old) = &e.old_key {
+            let was: Vec<String> = e
+                .key
+                .iter()
+                .zip(old)
+                .map(|((k, _), v)| format!("{}={}", one_line(k), v.as_deref().map_or("NULL".into(), one_line)))
+                .collect();
+            println!("    (key changed; it was {})", was.join(","));
         }
-        if e.op != Op::Truncate {
-            print_changes(&v.changes, "    ");
-            if v.unchanged > 0 && e.op == Op::Update {
-                println!("    ({} unchanged)", v.unchanged);
+        match (e.op, &e.after) {
+            (Op::Truncate, _) => println!("    (table truncated: the record was removed)"),
+            (Op::Delete, _) => {
+                println!("    (deleted; the removed record:)");
+                elided |= print_removed(&v.changes, "    ", opts);
+            }
+            (Op::Insert, Some(img)) => elided |= print_image(e, img, "    ", opts),
+            _ => {
+                elided |= print_changes(&v.changes, "    ", opts);
+                if v.unchanged > 0 && e.op == Op::Update {
+                    println!("    ({} unchanged)", v.unchanged);
+                }
             }
         }
     }
+    if elided {
+        println!();
+        println!("{ELIDED_NOTE}");
+    }
 }
 
-/// Prints the comparison of two versions.
-pub fn print_compare(h: &History, from: usize, to: usize, changes: &[FieldChange], as_json: bool) {
+/// Prints the comparison of two versions. Without `full`, long values are shortened around
+/// their changes.
+pub fn print_compare(h: &History, from: usize, to: usize, changes: &[FieldChange], as_json: bool, full: bool) {
     if as_json {
         println!("{}", json!({"table": h.table.qualified(), "key": h.key.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(), "from": from, "to": to, "changes": changes}));
         return;
     }
-    println!("{} v{from} → v{to}", sanitize(&h.label()));
+    println!("{} v{from} → v{to}", one_line(&h.label()));
     if changes.is_empty() {
         println!("    (no differences)");
     }
-    print_changes(changes, "    ");
+    if print_changes(changes, "    ", RenderOptions { elide: !full }) {
+        println!("{ELIDED_NOTE}");
+    }
 }
 
 /// Prints what the demo made and where to look.

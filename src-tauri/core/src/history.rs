@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cache::query::{key_from_user, EventRow, TableRef};
+use crate::cache::writer::encode_key;
 use crate::cache::{Cache, CacheError};
 use crate::diff::{diff_value, ValueDiff};
 use crate::event::{Cell, Op};
@@ -76,6 +77,11 @@ pub struct FieldChange {
     pub diff: ValueDiff,
     /// The old or new value was filled from an earlier version rather than sent.
     pub inferred: bool,
+    /// The old value is unknown: neither sent by the source nor held by an earlier version
+    /// (`old` is then null, which does not mean NULL). The diff is `unknown` for a value
+    /// set, `deleted` for a deleted record's column whose last value is not known.
+    #[serde(default)]
+    pub unknown: bool,
 }
 
 /// One version of a record: the state after one event.
@@ -105,8 +111,13 @@ pub struct History {
 impl History {
     /// `table key=value` for messages.
     pub fn label(&self) -> String {
+        format!("{} {}", self.table.qualified(), self.key_label())
+    }
+
+    /// `key=value[,key=value]`, without the table.
+    pub fn key_label(&self) -> String {
         let k: Vec<String> = self.key.iter().map(|(c, v)| format!("{c}={v}")).collect();
-        format!("{} {}", self.table.qualified(), k.join(","))
+        k.join(",")
     }
 
     /// The changes between versions `from` and `to` (1-based; either order).
@@ -114,13 +125,14 @@ impl History {
         let get = |n: usize| {
             self.versions.get(n.wrapping_sub(1)).ok_or_else(|| HistoryError::NoVersion {
                 table: self.table.qualified(),
-                key: self.label(),
+                key: self.key_label(),
                 count: self.versions.len(),
                 asked: n,
             })
         };
         let (a, b) = (get(from)?, get(to)?);
-        Ok(field_changes(&state(&a.event), &state(&b.event), &a.event, &b.event).0)
+        let new = (!gone(&b.event)).then(|| state(&b.event));
+        Ok(field_changes(&state(&a.event), new.as_deref(), &a.event, &b.event).0)
     }
 }
 
@@ -148,12 +160,40 @@ fn image(e: &EventRow, img: Option<&Vec<Cell>>) -> Vec<(String, String, Cell)> {
     .unwrap_or_default()
 }
 
+/// Whether the record no longer exists after this event.
+fn gone(e: &EventRow) -> bool {
+    matches!(e.op, Op::Delete | Op::Truncate)
+}
+
+/// The changes from state `old` to state `new`, by column name, and the number of columns
+/// left unchanged. `new` is `None` when the record is gone (deleted): then every column of
+/// `old` is listed as `deleted` with the value the removed record held.
 fn field_changes(
     old: &[(String, String, Cell)],
-    new: &[(String, String, Cell)],
+    new: Option<&[(String, String, Cell)]>,
     old_event: &EventRow,
     new_event: &EventRow,
 ) -> (Vec<FieldChange>, usize) {
+    let inferred = |name: &str| old_event.inferred.iter().any(|c| c == name) || new_event.inferred.iter().any(|c| c == name);
+    let text = |c: &Cell| c.as_opt_str().map(str::to_string);
+    let Some(new) = new else {
+        let out = old
+            .iter()
+            .map(|(name, type_name, cell)| {
+                let unknown = matches!(cell, Cell::Missing);
+                FieldChange {
+                    column: name.clone(),
+                    type_name: type_name.clone(),
+                    old: text(cell),
+                    new: None,
+                    diff: ValueDiff::Deleted { old: text(cell) },
+                    inferred: inferred(name),
+                    unknown,
+                }
+            })
+            .collect();
+        return (out, 0);
+    };
     let mut names: Vec<(&str, &str)> = new.iter().map(|(n, t, _)| (n.as_str(), t.as_str())).collect();
     for (n, t, _) in old {
         if !names.iter().any(|(x, _)| x == n) {
@@ -167,25 +207,41 @@ fn field_changes(
     let mut unchanged = 0;
     for (name, type_name) in names {
         let (o, n) = (find(old, name), find(new, name));
-        let text = |c: &Option<Cell>| c.as_ref().and_then(|c| c.as_opt_str().map(str::to_string));
-        let (ot, nt) = (text(&o), text(&n));
-        // A value neither sent nor inferable is not a change we can show.
-        if matches!(o, Some(Cell::Missing)) || matches!(n, Some(Cell::Missing)) {
+        // A new value that was neither sent nor inferable (an unchanged TOAST value with no
+        // earlier version) says nothing about this event: leave it out.
+        if matches!(n, Some(Cell::Missing)) {
             continue;
         }
+        let nt = n.as_ref().and_then(text);
+        if matches!(o, Some(Cell::Missing)) {
+            // The event set the column, but what it held before is not known (a REPLICA
+            // IDENTITY DEFAULT update of a row first seen now, or a column added or renamed
+            // since the last version): a change from an unknown value, never "unchanged".
+            out.push(FieldChange {
+                column: name.to_string(),
+                type_name: type_name.to_string(),
+                old: None,
+                new: nt.clone(),
+                diff: ValueDiff::Unknown { new: nt },
+                inferred: inferred(name),
+                unknown: true,
+            });
+            continue;
+        }
+        let ot = o.as_ref().and_then(text);
         let diff = diff_value(type_name, ot.as_deref(), nt.as_deref());
         if matches!(diff, ValueDiff::Unchanged) {
             unchanged += 1;
             continue;
         }
-        let inferred = old_event.inferred.iter().any(|c| c == name) || new_event.inferred.iter().any(|c| c == name);
         out.push(FieldChange {
             column: name.to_string(),
             type_name: type_name.to_string(),
             old: ot,
             new: nt,
             diff,
-            inferred,
+            inferred: inferred(name),
+            unknown: false,
         });
     }
     (out, unchanged)
@@ -193,8 +249,10 @@ fn field_changes(
 
 /// One event's own changes (its before image against its after image), as a history version
 /// shows them, and the number of unchanged columns. For views of single events (a transaction).
+/// A delete lists the removed record's values.
 pub fn event_changes(e: &EventRow) -> (Vec<FieldChange>, usize) {
-    field_changes(&image(e, e.before.as_ref()), &image(e, e.after.as_ref()), e, e)
+    let new = (!gone(e)).then(|| image(e, e.after.as_ref()));
+    field_changes(&image(e, e.before.as_ref()), new.as_deref(), e, e)
 }
 
 /// Finds the one captured table `name` refers to.
@@ -224,12 +282,21 @@ pub fn record_history(cache: &Cache, source: Option<&str>, table: &str, key: &[S
         .filter(|c| c.key)
         .map(|c| c.name)
         .collect();
+    if key_cols.is_empty() {
+        return Err(HistoryError::BadKey {
+            table: t.qualified(),
+            message: format!(
+                "it has no key (no primary key or replica identity), so its rows cannot be told apart and have no history of their own; see its changes with `rowtrail events --table {}`",
+                t.qualified()
+            ),
+        });
+    }
     let canonical = key_from_user(&key_cols, key).map_err(|message| HistoryError::BadKey {
         table: t.qualified(),
         message,
     })?;
     let values: Vec<String> = serde_json::from_str(&canonical).unwrap_or_default();
-    let mut events = cache.record_events(t.id, &canonical)?;
+    let mut events = chain_events(cache, t.id, &canonical)?;
     // A truncate concerns the record only once the record exists.
     let first = events.iter().position(|e| e.op != Op::Truncate);
     match first {
@@ -246,7 +313,7 @@ pub fn record_history(cache: &Cache, source: Option<&str>, table: &str, key: &[S
     }
     let mut versions = Vec::with_capacity(events.len());
     for (i, e) in events.into_iter().enumerate() {
-        let (changes, unchanged) = field_changes(&image(&e, e.before.as_ref()), &image(&e, e.after.as_ref()), &e, &e);
+        let (changes, unchanged) = event_changes(&e);
         versions.push(Version {
             number: i + 1,
             event: e,
@@ -259,4 +326,116 @@ pub fn record_history(cache: &Cache, source: Option<&str>, table: &str, key: &[S
         key: key_cols.into_iter().zip(values).collect(),
         versions,
     })
+}
+
+/// The cache's text form of a key (as stored in `record_key` / `old_key`).
+fn key_string<'a>(values: impl Iterator<Item = Option<&'a str>>) -> String {
+    let cells: Vec<Cell> = values.map(|v| v.map_or(Cell::Null, |s| Cell::Text(s.to_string()))).collect();
+    let idx: Vec<usize> = (0..cells.len()).collect();
+    encode_key(&cells, &idx)
+}
+
+/// Which way a key chain is followed from one key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Follow {
+    /// The key asked for: both ways.
+    Both,
+    /// Towards older keys (what this record was called before).
+    Back,
+    /// Towards newer keys (what it was called after).
+    Forward,
+}
+
+/// Most keys one record's chain may pass through; a guard against pathological key churn.
+const MAX_KEY_HOPS: usize = 1000;
+
+/// The events of the record whose key is `key`, following primary-key changes both ways:
+/// back to the keys it had before (their events since the record got that key) and forward
+/// to the keys it got later (their events until it lost that key, was deleted or
+/// truncated), over any number of changes. So a record's history is whole whichever of its
+/// keys is asked for, and a later record that reuses an old key is not mixed in. Oldest
+/// first, each event once.
+fn chain_events(cache: &Cache, table_id: i64, key: &str) -> Result<Vec<EventRow>, CacheError> {
+    let mut out: Vec<EventRow> = Vec::new();
+    let mut ids = std::collections::HashSet::new();
+    // (key, events after this id, events before this id, direction)
+    let mut todo = vec![(key.to_string(), i64::MIN, i64::MAX, Follow::Both)];
+    let mut hops = 0;
+    while let Some((key, after, before, follow)) = todo.pop() {
+        hops += 1;
+        if hops > MAX_KEY_HOPS {
+            break;
+        }
+        let mut events: Vec<EventRow> = cache
+            .record_events(table_id, &key)?
+            .into_iter()
+            .filter(|e| e.id > after && e.id < before)
+            .collect();
+        // Keys as (old, new) of a key change, else None.
+        let change = |e: &EventRow| {
+            e.old_key.as_ref().map(|old| {
+                (
+                    key_string(old.iter().map(|v| v.as_deref())),
+                    key_string(e.key.iter().map(|(_, v)| v.as_deref())),
+                )
+            })
+        };
+        if follow == Follow::Back {
+            // Newest first, back to where the record got this key.
+            events.reverse();
+        }
+        for e in events {
+            let ch = change(&e).filter(|(old, new)| old != new);
+            match follow {
+                Follow::Both => match &ch {
+                    Some((old, new)) if *new == key => todo.push((old.clone(), after, e.id, Follow::Back)),
+                    Some((old, new)) if *old == key => todo.push((new.clone(), e.id, before, Follow::Forward)),
+                    _ => {}
+                },
+                Follow::Forward => {
+                    let ends = matches!(e.op, Op::Delete | Op::Truncate);
+                    let leaves = match &ch {
+                        Some((old, new)) if *old == key => {
+                            todo.push((new.clone(), e.id, before, Follow::Forward));
+                            true
+                        }
+                        _ => false,
+                    };
+                    if ids.insert(e.id) {
+                        out.push(e);
+                    }
+                    if ends || leaves {
+                        break;
+                    }
+                    continue;
+                }
+                Follow::Back => {
+                    // Going back, a delete or truncate belongs to an earlier record.
+                    if matches!(e.op, Op::Delete | Op::Truncate) {
+                        break;
+                    }
+                    let starts = e.op == Op::Insert;
+                    let arrives = match &ch {
+                        Some((old, new)) if *new == key => {
+                            todo.push((old.clone(), after, e.id, Follow::Back));
+                            true
+                        }
+                        _ => false,
+                    };
+                    if ids.insert(e.id) {
+                        out.push(e);
+                    }
+                    if starts || arrives {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            if ids.insert(e.id) {
+                out.push(e);
+            }
+        }
+    }
+    out.sort_by_key(|e| e.id);
+    Ok(out)
 }

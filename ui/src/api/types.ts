@@ -535,7 +535,13 @@ diff: ValueDiff,
 /**
  * The old or new value was filled from an earlier version rather than sent.
  */
-inferred: boolean, };
+inferred: boolean,
+/**
+ * The old value is unknown: neither sent by the source nor held by an earlier version
+ * (`old` is then null, which does not mean NULL). The diff is `unknown` for a value
+ * set, `deleted` for a deleted record's column whose last value is not known.
+ */
+unknown: boolean, };
 
 /**
  * One structural change inside a JSON value ([`ValueDiff::Json`]).
@@ -1408,7 +1414,16 @@ lines: Array<LineChange>, } | { "kind": "json",
 /**
  * The individual changes, in document order.
  */
-changes: Array<JsonChange>, };
+changes: Array<JsonChange>, } | { "kind": "unknown",
+/**
+ * The new value, in the database's text form (null: SQL NULL).
+ */
+new: string | null, } | { "kind": "deleted",
+/**
+ * The removed value, in the database's text form (null: SQL NULL, or unknown when
+ * the change says so).
+ */
+old: string | null, };
 
 /**
  * One version of a record: the state after one event.

@@ -1224,7 +1224,10 @@ mod tests {
         assert!(s.changed.is_empty());
         assert_eq!(s.summary, "meta: ? → {} (earlier values not sent)");
         let d = detail_of(&e);
-        assert!(d.changes.is_empty());
+        // The detail shows it as set from an unknown value, never as unchanged.
+        assert_eq!(d.changes.len(), 1);
+        assert!(d.changes[0].unknown);
+        assert_eq!(d.changes[0].diff, crate::diff::ValueDiff::Unknown { new: Some("{}".into()) });
         assert_eq!(d.unknown, ["meta"]);
         assert_eq!(
             d.unknown_old,

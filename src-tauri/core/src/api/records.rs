@@ -106,6 +106,10 @@ fn key_text(v: &Value, what: &str) -> Result<String, ApiError> {
 pub(crate) fn load_history(c: &Cache, source: Option<&str>, table: &str, key: &Value) -> Result<History, ApiError> {
     let t = history::resolve_table(c, source, table)?;
     let key_cols: Vec<String> = c.table_columns(t.id)?.into_iter().filter(|c| c.key).map(|c| c.name).collect();
+    if key_cols.is_empty() {
+        // The history says the table has no key and where to look instead.
+        return Ok(history::record_history(c, Some(&t.source), &t.qualified(), &[])?);
+    }
     // Always hand the history the `column=value` form, so no value is mistaken for a name.
     let named: Vec<String> = match key {
         Value::Array(vals) => {

@@ -328,7 +328,7 @@ async fn transaction_view() {
     let events = t["events"].as_array().unwrap();
     assert_eq!(events.len(), 40);
     let e0 = &events[0];
-    assert_eq!(e0["changes"], json!([{"column": "st", "type": "TEXT", "old": "S", "new": "X", "diff": {"kind": "replaced", "old": "S", "new": "X"}, "inferred": false}]));
+    assert_eq!(e0["changes"], json!([{"column": "st", "type": "TEXT", "old": "S", "new": "X", "diff": {"kind": "replaced", "old": "S", "new": "X"}, "inferred": false, "unknown": false}]));
     let before: Vec<&str> = e0["before"].as_array().unwrap().iter().map(|p| p[0].as_str().unwrap()).collect();
     assert_eq!(before.len(), 8);
     // By cache row, and limited.

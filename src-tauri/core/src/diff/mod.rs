@@ -11,6 +11,8 @@
 //! * NULL ↔ value is [`ValueDiff::Set`] / [`ValueDiff::Cleared`]; identical text is
 //!   [`ValueDiff::Unchanged`]. Comparison is always on the text, never on parsed numbers or
 //!   times: `1.10` → `1.1` is a change.
+//! * [`ValueDiff::Unknown`] (set, earlier value unknown) and [`ValueDiff::Deleted`] (the value a
+//!   deleted record held) are never produced here: the history knows those, not the values.
 //! * Non-text types (numbers, booleans, timestamps, uuids, enums, anything not recognised as
 //!   text) and short codes (text without whitespace, at most 32 characters) are compared
 //!   whole: [`ValueDiff::Replaced`].
@@ -44,7 +46,7 @@ mod json;
 mod render;
 mod text;
 
-pub use render::{render_plain, sanitize_for_terminal};
+pub use render::{render_plain, render_plain_with, render_value, sanitize_for_terminal, RenderOptions};
 
 use json::{diff_json_text, sniff_json};
 use text::{diff_array_literal, diff_text};
@@ -99,6 +101,21 @@ pub enum ValueDiff {
     Json {
         /// The individual changes, in document order.
         changes: Vec<JsonChange>,
+    },
+    /// The column was set to `new`, but its earlier value is unknown: the source did not
+    /// send it (a `REPLICA IDENTITY DEFAULT` update sends no old row) and no earlier version
+    /// holds it (the history starts mid-way, or the column was added or renamed since).
+    /// Never to be read as "was NULL" or "unchanged".
+    Unknown {
+        /// The new value, in the database's text form (null: SQL NULL).
+        new: Option<String>,
+    },
+    /// The record was deleted; `old` is the value the column held in the removed row (null:
+    /// SQL NULL). Unlike [`ValueDiff::Cleared`], nothing was set to NULL.
+    Deleted {
+        /// The removed value, in the database's text form (null: SQL NULL, or unknown when
+        /// the change says so).
+        old: Option<String>,
     },
 }
 

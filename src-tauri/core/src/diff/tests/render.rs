@@ -83,3 +83,46 @@ fn hostile_values_render_neutralised() {
         check(&render(&d));
     }
 }
+
+#[test]
+fn unknown_and_deleted_render_as_such_never_as_null() {
+    let r = |d: &ValueDiff| {
+        let mut s = String::new();
+        render_plain(d, &mut s);
+        s
+    };
+    assert_eq!(r(&ValueDiff::Unknown { new: Some("999.99".into()) }), "(unknown) → 999.99");
+    assert_eq!(r(&ValueDiff::Unknown { new: None }), "(unknown) → (null)");
+    assert_eq!(r(&ValueDiff::Deleted { old: Some("3".into()) }), "3 → (deleted)");
+    let j = serde_json::to_value(ValueDiff::Deleted { old: None }).unwrap();
+    assert_eq!(j, serde_json::json!({"kind": "deleted", "old": null}));
+}
+
+#[test]
+fn elided_rendering_keeps_a_few_words_or_lines_around_each_change() {
+    let old = "word ".repeat(100_000);
+    let new = format!("{}WORD {}", "word ".repeat(50_000), "word ".repeat(49_999));
+    let d = diff_value("text", Some(&old), Some(&new));
+    let mut short = String::new();
+    assert!(render_plain_with(&d, RenderOptions { elide: true }, &mut short));
+    assert!(short.len() < 500, "{short}");
+    assert!(short.contains("[-word-]{+WORD+}") && short.contains("characters …]"), "{short}");
+    let mut full = String::new();
+    assert!(!render_plain_with(&d, RenderOptions::default(), &mut full));
+    assert!(full.len() > 500_000);
+
+    let lines: String = (0..200).map(|i| format!("line {i}\n")).collect();
+    let edited = lines.replace("line 100\n", "line one hundred\n");
+    let d = diff_value("text", Some(&lines), Some(&edited));
+    let mut short = String::new();
+    render_plain_with(&d, RenderOptions { elide: true }, &mut short);
+    let shown: Vec<&str> = short.lines().collect();
+    assert_eq!(shown.len(), 10, "3 lines either side, the change (- and +), 2 markers:\n{short}");
+    assert_eq!(shown[0], "  … 97 unchanged lines …");
+    assert_eq!(shown[9], "  … 96 unchanged lines …");
+    // Short values are never cut.
+    let d = diff_value("text", Some("the quick brown fox"), Some("the slow brown fox"));
+    let mut s = String::new();
+    assert!(!render_plain_with(&d, RenderOptions { elide: true }, &mut s));
+    assert_eq!(s, "the [-quick-]{+slow+} brown fox");
+}
