@@ -201,6 +201,21 @@ export interface DiffViewProps {
   layout?: DiffLayout;
   /** The value, for `unchanged` (the diff itself does not carry it). */
   value?: string | null;
+  /** The old value is unknown (the change's `unknown`): a `deleted` diff's null `old` is then
+   * not NULL but a value nobody knows. */
+  unknown?: boolean;
+}
+
+export const UNKNOWN_HELP =
+  "Unknown: the source did not send the earlier value (a REPLICA IDENTITY DEFAULT update sends no old row) and no earlier version holds it (the history starts here, or the column was added or renamed since). It is not NULL.";
+
+/** An earlier value nobody knows: never shown as NULL or as unchanged. */
+export function Unknown() {
+  return (
+    <span class="val val-unknown" title={UNKNOWN_HELP} data-testid="value-unknown">
+      unknown
+    </span>
+  );
 }
 
 /** One column's change between two versions. */
@@ -263,6 +278,49 @@ export function DiffView(props: DiffViewProps) {
               <div class="d-split">
                 <div class="d-side d-old"><del class="d-del d-whole"><Value value={d().old} /></del></div>
                 <div class="d-side d-new"><ins class="d-ins d-whole"><Value value={d().new} /></ins></div>
+              </div>
+            </Show>
+          )}
+        </Match>
+        <Match when={props.diff.kind === "unknown" && props.diff}>
+          {(d) => (
+            <Show
+              when={layout() === "split"}
+              fallback={
+                <>
+                  <Unknown />
+                  <span class="d-arrow" aria-label="becomes">{" → "}</span>
+                  <ins class="d-ins d-whole"><Value value={d().new} /></ins>
+                </>
+              }
+            >
+              <div class="d-split">
+                <div class="d-side d-old"><Unknown /></div>
+                <div class="d-side d-new"><ins class="d-ins d-whole"><Value value={d().new} /></ins></div>
+              </div>
+            </Show>
+          )}
+        </Match>
+        <Match when={props.diff.kind === "deleted" && props.diff}>
+          {(d) => (
+            <Show
+              when={layout() === "split"}
+              fallback={
+                <>
+                  <span class="d-tag d-tag-cleared">− deleted</span>{" "}
+                  <Show when={!props.unknown} fallback={<Unknown />}>
+                    <del class="d-del d-whole"><Value value={d().old} /></del>
+                  </Show>
+                </>
+              }
+            >
+              <div class="d-split">
+                <div class="d-side d-old">
+                  <Show when={!props.unknown} fallback={<Unknown />}>
+                    <del class="d-del d-whole"><Value value={d().old} /></del>
+                  </Show>
+                </div>
+                <div class="d-side d-new"><span class="d-tag d-tag-cleared">deleted</span></div>
               </div>
             </Show>
           )}

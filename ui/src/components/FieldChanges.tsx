@@ -87,7 +87,7 @@ export function FieldChanges(props: {
                   </Show>
                 </td>
                 <td>
-                  <DiffView diff={c.diff} layout={props.layout} />
+                  <DiffView diff={c.diff} layout={props.layout} unknown={c.unknown} />
                 </td>
               </tr>
             )}

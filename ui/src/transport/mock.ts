@@ -79,10 +79,10 @@ function makeFull(i: number): Full {
   const changed = op === "update" ? Object.keys(a).filter((k) => a[k] !== b[k]) : [];
   const changes: FieldChangeInfo[] =
     op === "update"
-      ? changed.map((c) => ({ column: c, type: "text", old: b[c] ?? null, new: a[c] ?? null, diff: { kind: "replaced", old: b[c] ?? "", new: a[c] ?? "" }, inferred: false }))
+      ? changed.map((c) => ({ column: c, type: "text", old: b[c] ?? null, new: a[c] ?? null, diff: { kind: "replaced", old: b[c] ?? "", new: a[c] ?? "" }, inferred: false, unknown: false }))
       : op === "insert"
-        ? Object.keys(a).map((c) => ({ column: c, type: "text", old: null, new: a[c] ?? null, diff: { kind: "set", new: a[c] ?? "" }, inferred: false }))
-        : Object.keys(b).map((c) => ({ column: c, type: "text", old: b[c] ?? null, new: null, diff: { kind: "cleared", old: b[c] ?? "" }, inferred: false }));
+        ? Object.keys(a).map((c) => ({ column: c, type: "text", old: null, new: a[c] ?? null, diff: { kind: "set", new: a[c] ?? "" }, inferred: false, unknown: false }))
+        : Object.keys(b).map((c) => ({ column: c, type: "text", old: b[c] ?? null, new: null, diff: { kind: "deleted", old: b[c] ?? null }, inferred: false, unknown: false }));
   const summary =
     op === "update"
       ? changed.length
@@ -230,6 +230,7 @@ export function createMockTransport(total?: number): Transport {
       new: nw,
       diff,
       inferred,
+      unknown: false,
     });
     const notes1 = "Leave at the front desk";
     const notes2 = "Leave at the back door, ring twice";

@@ -13,7 +13,7 @@ import { ExportButton } from "../../components/ExportButton";
 import { FieldChanges } from "../../components/FieldChanges";
 import { OpLabel, txnLink } from "../../components/EventRow";
 import { VirtualList, type VirtualListApi } from "../../components/VirtualList";
-import type { DiffLayout } from "../../components/DiffView";
+import { Unknown, type DiffLayout } from "../../components/DiffView";
 import { ApiError } from "../../transport/errors";
 
 const TL_ROW = 56;
@@ -130,7 +130,7 @@ export function RecordScreen() {
                   <div>
                     <OpLabel op={e.op} />{" "}
                     <span class="muted s-fs-12px">
-                      {v.changes.length} {v.changes.length === 1 ? "field" : "fields"}
+                      {e.op === "delete" ? "record removed" : `${v.changes.length} ${v.changes.length === 1 ? "field" : "fields"}`}
                     </span>
                   </div>
                   <div class="tl-meta" title={timeTitle(e.committed_at) + "\n" + contextText(e.context)}>
@@ -177,6 +177,17 @@ export function RecordScreen() {
         <Show when={e().op === "truncate"}>
           <div class="card-body muted">The whole table was truncated: this record was removed with every other row.</div>
         </Show>
+        <Show when={e().op === "delete" && p.v.changes.length > 0}>
+          <div class="card-body muted s-pb-0" data-testid="deleted-note">
+            This version deleted the record. The fields below are the record it removed, each with its last value.
+          </div>
+        </Show>
+        <Show when={e().op !== "delete" && p.v.changes.some((c) => c.unknown)}>
+          <div class="card-body muted s-pb-0" data-testid="unknown-note">
+            Fields marked <Unknown /> were set by this change, but their earlier value is not known: the source did not send it and no
+            earlier version holds it. It is not NULL.
+          </div>
+        </Show>
         <FieldChanges
           source={p.h.source}
           schema={p.h.schema}
@@ -190,7 +201,7 @@ export function RecordScreen() {
           emptyText={
             e().op === "delete"
               ? "The record was deleted."
-              : "No change to show: the row was rewritten with the same values, or the source did not send the old values (a REPLICA IDENTITY DEFAULT table whose earlier versions Rowtrail has not seen)."
+              : "No change to show: the row was rewritten with the same values."
           }
         />
       </div>

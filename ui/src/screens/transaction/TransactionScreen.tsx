@@ -8,7 +8,7 @@ import { ErrorBanner } from "../../components/ErrorBanner";
 import { Loading } from "../../components/Spinner";
 import { OpLabel, recordLink } from "../../components/EventRow";
 import { FieldChanges, InferredBadge } from "../../components/FieldChanges";
-import type { DiffLayout } from "../../components/DiffView";
+import { Unknown, type DiffLayout } from "../../components/DiffView";
 
 const SHOW_STEP = 50;
 
@@ -39,9 +39,15 @@ function EventCard(props: { d: EventDetail; layout: DiffLayout }) {
           <div class="banner warn">
             <span class="banner-icon">?</span>
             <div class="banner-body banner-msg">
-              Not sent by the source and not inferable from an earlier version: {props.d.unknown.join(", ")}
+              Earlier values not sent by the source and not held by an earlier version (shown as <Unknown />, never as NULL):{" "}
+              {props.d.unknown.join(", ")}
             </div>
           </div>
+        </div>
+      </Show>
+      <Show when={e().op === "delete" && props.d.changes.length > 0}>
+        <div class="card-body muted s-pb-0" data-testid="deleted-note">
+          The record it removed, each field with its last value:
         </div>
       </Show>
       <Show when={e().op !== "truncate"} fallback={<div class="card-body muted">The whole table was emptied.</div>}>
