@@ -206,3 +206,35 @@ describe("Transaction screen", () => {
     expect(del.textContent).not.toContain("The record was deleted.");
   });
 });
+
+describe("Record screen, insert", () => {
+  it("lists the NULL columns an insert left, not as 'unchanged'", async () => {
+    const setCol = (column: string, value: string): FieldChangeInfo => ({ column, type: "text", old: null, new: value, diff: { kind: "set", new: value }, inferred: false, unknown: false });
+    const h: RecordHistory = {
+      source: "prod",
+      schema: "public",
+      table: "acct",
+      qualified: "public.acct",
+      key: [["id", "2"]],
+      key_columns: ["id"],
+      columns: [
+        { name: "id", type: "int4", key: true },
+        { name: "balance", type: "numeric", key: false },
+        { name: "status", type: "text", key: false },
+        { name: "memo", type: "text", key: false },
+      ],
+      versions: [{ number: 1, event: summary(1, "insert"), changes: [setCol("id", "2"), setCol("status", "new")], unchanged: 2, inferred: [], unknown_old: [] }],
+    };
+    const el = screen(to.record("prod", "public.acct", ["2"]), { record_history: h }, RecordScreen);
+    await vi.waitFor(() => expect(el.querySelector("[data-testid=toggle-unchanged]")).not.toBeNull());
+    const fold = el.querySelector<HTMLButtonElement>("[data-testid=toggle-unchanged]")!;
+    expect(fold.textContent).toContain("2 NULL fields");
+    fold.click();
+    await vi.waitFor(() => expect(el.querySelectorAll("[data-testid=field-unchanged]").length).toBe(2));
+    const nulls = Array.from(el.querySelectorAll<HTMLElement>("[data-testid=field-unchanged]")).map((r) => [r.dataset.column, r.querySelector(".val-null")?.textContent]);
+    expect(nulls).toEqual([
+      ["balance", "NULL"],
+      ["memo", "NULL"],
+    ]);
+  });
+});

@@ -29,6 +29,8 @@ export function FieldChanges(props: {
   unchangedCount: number;
   layout: DiffLayout;
   emptyText?: string;
+  /** What the folded fields are called ("unchanged"; "NULL" for an insert's NULL columns). */
+  unchangedLabel?: string;
 }) {
   const [open, setOpen] = createSignal(false);
   const [loaded, setLoaded] = createSignal<UnchangedField[] | null>(null);
@@ -120,7 +122,7 @@ export function FieldChanges(props: {
       </Show>
       <Show when={props.unchangedCount > 0}>
         <button class="fold" onClick={toggle} aria-expanded={open()} data-testid="toggle-unchanged">
-          {open() ? "▾ Hide" : "▸ Show"} {props.unchangedCount} unchanged {props.unchangedCount === 1 ? "field" : "fields"}
+          {open() ? "▾ Hide" : "▸ Show"} {props.unchangedCount} {props.unchangedLabel ?? "unchanged"} {props.unchangedCount === 1 ? "field" : "fields"}
         </button>
       </Show>
     </div>

@@ -1,5 +1,5 @@
 import { createMemo, createSignal, Match, onCleanup, onMount, Show, Switch } from "solid-js";
-import type { RecordHistory, RecordRequest, VersionInfo } from "../../api";
+import type { RecordHistory, RecordRequest, UnchangedField, VersionInfo } from "../../api";
 import { call } from "../../transport";
 import { createQuery } from "../../query";
 import { useRouter } from "../../app/context";
@@ -18,6 +18,17 @@ import { ApiError } from "../../transport/errors";
 
 const TL_ROW = 56;
 
+
+/**
+ * The NULL columns of an insert (its changes list the values it set; the rest were NULL),
+ * when the table's columns are still those the insert had (else none: better to show
+ * nothing than a wrong column).
+ */
+export function insertNulls(h: RecordHistory, v: VersionInfo): UnchangedField[] {
+  const set = new Set(v.changes.map((c) => c.column));
+  const rest = h.columns.filter((c) => !set.has(c.name));
+  return rest.length === v.unchanged ? rest.map((c) => ({ column: c.name, type: c.type, value: null })) : [];
+}
 
 export function RecordScreen() {
   const router = useRouter();
@@ -193,11 +204,13 @@ export function RecordScreen() {
           schema={p.h.schema}
           table={p.h.table}
           changes={p.v.changes}
-          unchanged={async () =>
-            p.v.number > 1 ? (await call("compare_versions", { ...ref(), from: p.v.number - 1, to: p.v.number })).unchanged : []
-          }
+          unchanged={async () => {
+            if (e().op === "insert") return insertNulls(p.h, p.v);
+            return p.v.number > 1 ? (await call("compare_versions", { ...ref(), from: p.v.number - 1, to: p.v.number })).unchanged : [];
+          }}
           unchangedCount={p.v.unchanged}
           layout={layout()}
+          unchangedLabel={e().op === "insert" ? "NULL" : undefined}
           emptyText={
             e().op === "delete"
               ? "The record was deleted."

@@ -59,6 +59,7 @@ function EventCard(props: { d: EventDetail; layout: DiffLayout }) {
           unchanged={unchanged()}
           unchangedCount={props.d.unchanged}
           layout={props.layout}
+          unchangedLabel={e().op === "insert" ? "NULL" : undefined}
           emptyText={e().op === "delete" ? "The record was deleted." : "No field changed."}
         />
       </Show>
