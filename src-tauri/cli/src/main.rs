@@ -230,6 +230,9 @@ enum AddCmd {
         /// Only these tables (comma separated).
         #[arg(long, value_delimiter = ',')]
         tables: Option<Vec<String>>,
+        /// Install without asking (what it creates is still printed).
+        #[arg(long, short)]
+        yes: bool,
     },
 }
 
@@ -439,12 +442,31 @@ async fn run_in(cli: &Cli, ws: &Workspace) -> Result<(), Failure> {
                 println!("Added source {} (slot {}). Next: rowtrail sync {}", rec.name, plan.plan.slot, rec.name);
             }
         }
-        Cmd::Source(SourceCmd::Add(AddCmd::Sqlite { name, path, tables })) => {
+        Cmd::Source(SourceCmd::Add(AddCmd::Sqlite { name, path, tables, yes })) => {
             if !path.is_file() {
                 let what = if path.is_dir() { "is a directory, not a SQLite database file" } else { "does not exist" };
                 return Err(Failure { code: 2, message: format!("--path {}: {what}", path.display()) });
             }
             let cache = Cache::open(&cache_path)?;
+            let plan = sync::plan_sqlite_source(&cache, name, path, tables.as_deref())?;
+            if cli.json {
+                println!("{}", serde_json::json!({"plan": plan}));
+            } else {
+                for line in plan.describe(name) {
+                    println!("{}", output::sanitize(&line));
+                }
+            }
+            if !yes {
+                if !std::io::stdin().is_terminal() {
+                    return Err(Failure { code: 2, message: "nothing created: confirm with --yes (stdin is not a terminal)".into() });
+                }
+                eprint!("Create these in the database? [y/N] ");
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer)?;
+                if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                    return Err(Failure { code: 1, message: "nothing created".into() });
+                }
+            }
             let (rec, report) = sync::add_sqlite_source(&cache, name, path, tables.as_deref())?;
             if cli.json {
                 println!("{}", serde_json::json!({"source": rec, "tables": report.tables}));

@@ -339,13 +339,8 @@ pub async fn create_postgres_source(
     }
 }
 
-/// Installs capture triggers in a SQLite database and registers it as a source.
-pub fn add_sqlite_source(
-    cache: &Cache,
-    name: &str,
-    path: &Path,
-    tables: Option<&[String]>,
-) -> Result<(SourceRecord, sqlite::InstallReport), SourceError> {
+/// The database file a new SQLite source `name` would read, once the name is known free.
+fn new_sqlite_path(cache: &Cache, name: &str, path: &Path) -> Result<PathBuf, SourceError> {
     if cache.source(name).is_ok() {
         return Err(crate::cache::CacheError::SourceExists(name.to_string()).into());
     }
@@ -356,6 +351,28 @@ pub fn add_sqlite_source(
     if path.is_dir() {
         return Err(config_err(name, format!("{} is a folder; give the SQLite database file inside it", path.display())));
     }
+    Ok(path)
+}
+
+/// What adding SQLite source `name` will create in the database, for the user to confirm
+/// before [`add_sqlite_source`]; changes nothing.
+pub fn plan_sqlite_source(
+    cache: &Cache,
+    name: &str,
+    path: &Path,
+    tables: Option<&[String]>,
+) -> Result<sqlite::InstallPlan, SourceError> {
+    sqlite::plan_install(&new_sqlite_path(cache, name, path)?, tables)
+}
+
+/// Installs capture triggers in a SQLite database and registers it as a source.
+pub fn add_sqlite_source(
+    cache: &Cache,
+    name: &str,
+    path: &Path,
+    tables: Option<&[String]>,
+) -> Result<(SourceRecord, sqlite::InstallReport), SourceError> {
+    let path = new_sqlite_path(cache, name, path)?;
     let report = sqlite::install(&path, tables)?;
     let rec = cache.add_source(name, "sqlite", &serde_json::json!({ "path": path }))?;
     Ok((rec, report))

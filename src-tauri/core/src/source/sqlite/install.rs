@@ -79,39 +79,7 @@ pub fn install(path: &Path, tables: Option<&[String]>) -> Result<InstallReport, 
     ))
     .map_err(|e| sql_fail("cannot create the log tables", e))?;
 
-    let all = list_tables(&tx).map_err(|e| sql_fail("cannot list tables", e))?;
-    let names: Vec<String> = match tables {
-        None => all
-            .iter()
-            .filter(|(n, kind)| kind == "table" && !is_internal(n))
-            .map(|(n, _)| n.clone())
-            .collect(),
-        Some(list) => {
-            let mut out = Vec::new();
-            for wanted in list {
-                let found = all.iter().find(|(n, _)| n.eq_ignore_ascii_case(wanted));
-                match found {
-                    None => return Err(fail(format!("no table named {wanted:?}"))),
-                    Some((n, _)) if is_internal(n) => {
-                        return Err(fail(format!(
-                            "{n:?} is an internal table and cannot be captured"
-                        )))
-                    }
-                    Some((n, kind)) if kind != "table" => {
-                        return Err(fail(format!(
-                            "{n:?} is a {kind}, not an ordinary table; only tables can be captured"
-                        )))
-                    }
-                    Some((n, _)) => {
-                        if !out.contains(n) {
-                            out.push(n.clone());
-                        }
-                    }
-                }
-            }
-            out
-        }
-    };
+    let names = select_tables(&tx, tables).map_err(fail)?;
 
     let mut details: Vec<InstalledTable> = Vec::new();
     for name in names {
@@ -174,6 +142,136 @@ pub fn install(path: &Path, tables: Option<&[String]>) -> Result<InstallReport, 
             .map(|t| t.name.clone())
             .collect(),
         details,
+    })
+}
+
+/// The tables [`install`] captures: every user table, or the ones `tables` names (matched in any
+/// case). The error says which name is wrong and why.
+fn select_tables(conn: &Connection, tables: Option<&[String]>) -> Result<Vec<String>, String> {
+    let all = list_tables(conn).map_err(|e| format!("cannot list tables: {e}"))?;
+    Ok(match tables {
+        None => all
+            .iter()
+            .filter(|(n, kind)| kind == "table" && !is_internal(n))
+            .map(|(n, _)| n.clone())
+            .collect(),
+        Some(list) => {
+            let mut out = Vec::new();
+            for wanted in list {
+                let found = all.iter().find(|(n, _)| n.eq_ignore_ascii_case(wanted));
+                match found {
+                    None => return Err(format!("no table named {wanted:?}")),
+                    Some((n, _)) if is_internal(n) => {
+                        return Err(format!(
+                            "{n:?} is an internal table and cannot be captured"
+                        ))
+                    }
+                    Some((n, kind)) if kind != "table" => {
+                        return Err(format!(
+                            "{n:?} is a {kind}, not an ordinary table; only tables can be captured"
+                        ))
+                    }
+                    Some((n, _)) => {
+                        if !out.contains(n) {
+                            out.push(n.clone());
+                        }
+                    }
+                }
+            }
+            out
+        }
+    })
+}
+
+/// What [`install`] will create, read without changing anything, for the user to confirm.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstallPlan {
+    /// The database file.
+    pub path: PathBuf,
+    /// The tables that get capture triggers, in name order.
+    pub tables: Vec<String>,
+    /// Those without a primary key: their records are keyed by `rowid`.
+    pub without_primary_key: Vec<String>,
+    /// Capture is installed in this database already: its log table is kept and shared.
+    pub already_installed: bool,
+}
+
+impl InstallPlan {
+    /// The plan as lines a person reads before confirming; `name` is the source's name, for
+    /// the command that undoes it.
+    pub fn describe(&self, name: &str) -> Vec<String> {
+        let tables = if self.already_installed {
+            format!("keep the tables {LOG_TABLE}, {CONTEXT_TABLE} and {SHAPES_TABLE} already there")
+        } else {
+            format!(
+                "create the tables {LOG_TABLE} (one row per captured change), {CONTEXT_TABLE} and {SHAPES_TABLE}"
+            )
+        };
+        let mut out = vec![format!(
+            "In {}, {tables}, and create AFTER INSERT/UPDATE/DELETE triggers _rowtrail_<table>_<op> on {} table(s): {}.",
+            self.path.display(),
+            self.tables.len(),
+            self.tables.join(", ")
+        )];
+        out.push(
+            "Every write to those tables then also writes one log row in the same transaction; no \
+             application row is changed."
+                .to_string(),
+        );
+        if !self.without_primary_key.is_empty() {
+            out.push(format!(
+                "Without a primary key, keyed by rowid (which VACUUM may renumber): {}.",
+                self.without_primary_key.join(", ")
+            ));
+        }
+        out.push(format!(
+            "To remove it all later: rowtrail source rm {name} --drop-slot"
+        ));
+        out
+    }
+}
+
+/// Reads what [`install`] with the same arguments would create, changing nothing.
+pub fn plan_install(path: &Path, tables: Option<&[String]>) -> Result<InstallPlan, SourceError> {
+    let label = file_label(path);
+    let fail = |what: String| SourceError::Config {
+        source_name: label.clone(),
+        message: format!("cannot install capture triggers in {}: {what}", path.display()),
+    };
+    // Read-only: the plan must not change the file, not even its journal mode.
+    let conn = open_read_write(path, &label)
+        .and_then(|c| {
+            c.pragma_update(None, "query_only", true).map_err(|e| SourceError::Connect {
+                source_name: label.clone(),
+                target: path.display().to_string(),
+                detail: e.to_string(),
+            })?;
+            Ok(c)
+        })?;
+    let mut names = select_tables(&conn, tables).map_err(fail)?;
+    names.sort();
+    let mut without_primary_key = Vec::new();
+    for name in &names {
+        let shape = table_shape(&conn, name)
+            .map_err(|e| fail(format!("cannot read the columns of {name:?}: {e}")))?
+            .ok_or_else(|| fail(format!("no table named {name:?}")))?;
+        if shape.rowid.is_some() {
+            without_primary_key.push(name.clone());
+        } else if !shape.columns.iter().any(|c| c.key) {
+            return Err(fail(format!(
+                "table {name:?} has no primary key and its columns hide every rowid alias (rowid, _rowid_, oid)"
+            )));
+        }
+    }
+    let already_installed = list_tables(&conn)
+        .map_err(|e| fail(format!("cannot list tables: {e}")))?
+        .iter()
+        .any(|(n, _)| n == LOG_TABLE);
+    Ok(InstallPlan {
+        path: path.to_path_buf(),
+        tables: names,
+        without_primary_key,
+        already_installed,
     })
 }
 

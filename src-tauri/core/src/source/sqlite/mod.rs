@@ -65,7 +65,9 @@ mod shape;
 mod tests;
 mod triggers;
 
-pub use self::install::{install, uninstall, InstallReport, InstalledTable};
+pub use self::install::{
+    install, plan_install, uninstall, InstallPlan, InstallReport, InstalledTable,
+};
 pub use self::refresh::{plan_refresh, refresh, RefreshPlan, RefreshTable};
 
 use std::path::{Path, PathBuf};

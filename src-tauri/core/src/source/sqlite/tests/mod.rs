@@ -16,7 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::log::{commit_time, decode_row, value_cell, RawRow};
 use super::triggers::trigger_name;
-use super::{install, plan_refresh, refresh, uninstall, SqliteSource, DEFAULT_CHUNK_ROWS};
+use super::{
+    install, plan_install, plan_refresh, refresh, uninstall, SqliteSource, DEFAULT_CHUNK_ROWS,
+};
 use crate::cache::query::{EventFilter, EventRow};
 use crate::cache::{Cache, Durable, WriterHandle};
 use crate::event::{Cell, Op};

@@ -120,3 +120,36 @@ async fn refresh_restores_triggers_of_a_recreated_table_and_skips_dropped_ones()
     let err = refresh(&db).unwrap_err();
     assert!(err.to_string().contains("nothing to refresh"), "{err}");
 }
+
+#[test]
+fn install_plan_lists_what_install_creates_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, app) = app_db(dir.path(), "app.sqlite", false);
+    app.execute_batch(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE notes (msg TEXT); CREATE VIEW w AS SELECT 1;",
+    )
+    .unwrap();
+    let schema = |c: &Connection| -> Vec<String> {
+        let mut stmt = c.prepare("SELECT name FROM sqlite_schema ORDER BY name").unwrap();
+        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    let before = schema(&app);
+    let plan = plan_install(&db, None).unwrap();
+    assert_eq!(schema(&app), before, "planning changes nothing");
+    assert_eq!(plan.tables, ["notes", "t"]);
+    assert_eq!(plan.without_primary_key, ["notes"]);
+    assert!(!plan.already_installed);
+    let text = plan.describe("app").join("\n");
+    assert!(text.contains("create the tables _rowtrail_log"), "{text}");
+    assert!(text.contains("on 2 table(s): notes, t"), "{text}");
+    assert!(text.contains("rowtrail source rm app --drop-slot"), "{text}");
+    let err = plan_install(&db, Some(&["w".to_string()])).unwrap_err();
+    assert!(err.to_string().contains("view"), "{err}");
+    // The plan is what install does.
+    let report = install(&db, None).unwrap();
+    assert_eq!(report.tables, plan.tables);
+    let again = plan_install(&db, Some(&["T".to_string()])).unwrap();
+    assert!(again.already_installed && again.tables == ["t"]);
+    assert!(again.describe("app")[0].contains("keep the tables"));
+}
