@@ -264,6 +264,17 @@ describe("rowtrail serve in Chromium", () => {
     assert.equal(await page.locator('img[src="x"]').count(), 0);
     assert.equal(await page.evaluate(() => document.querySelectorAll("img[onerror]").length), 0);
     await shot(page, "record-hostile-value");
+
+    // sqlite3 did not number its transaction: the change's group is a statement group, and the
+    // Transaction screen says so rather than calling it a transaction.
+    const list = await openApp();
+    await list.getByTestId("filter-search").fill("onerror");
+    await list.getByTestId("filter-search").press("Enter");
+    await rows(list).first().waitFor({ timeout: 20_000 });
+    await rows(list).first().getByTestId("txn-link").click();
+    await list.getByTestId("screen-transaction").waitFor();
+    await list.getByTestId("txn-grouping-note").waitFor();
+    assert.match(await list.getByTestId("txn-title").textContent(), /^\s*Statement group\b/);
   });
 
   test("Sources lists the demo source", TEST, async () => {
