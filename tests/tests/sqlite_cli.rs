@@ -66,7 +66,10 @@ fn add_asks_first_refresh_captures_new_columns_and_statement_groups_say_so() {
     assert!(plan.contains("on 1 table(s): t"), "{plan}");
     assert!(text(&out.stderr).contains("--yes"), "{}", text(&out.stderr));
     assert_eq!(objects(&app), 0, "nothing was created in the database");
-    ok(&ws, &["source", "add", "sqlite", "app", "--path", db_arg, "--yes"]);
+    ok(
+        &ws,
+        &["source", "add", "sqlite", "app", "--path", db_arg, "--yes"],
+    );
     assert!(objects(&app) > 0);
 
     // An added column is not captured until the triggers are refreshed, and sync says how.
@@ -76,9 +79,14 @@ fn add_asks_first_refresh_captures_new_columns_and_statement_groups_say_so() {
     assert!(said.contains("`rowtrail source refresh app`"), "{said}");
     let out = run(&ws, &["source", "refresh", "app"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stdout).contains("t: now also captures b"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("t: now also captures b"),
+        "{}",
+        text(&out.stdout)
+    );
     ok(&ws, &["source", "refresh", "app", "--yes"]);
-    app.execute_batch("UPDATE t SET b = 'z' WHERE id = 1;").unwrap();
+    app.execute_batch("UPDATE t SET b = 'z' WHERE id = 1;")
+        .unwrap();
     ok(&ws, &["sync", "app"]);
     let history = ok(&ws, &["history", "t", "1"]);
     assert!(history.contains("b: y → z"), "{history}");

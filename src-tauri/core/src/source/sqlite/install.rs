@@ -162,9 +162,7 @@ fn select_tables(conn: &Connection, tables: Option<&[String]>) -> Result<Vec<Str
                 match found {
                     None => return Err(format!("no table named {wanted:?}")),
                     Some((n, _)) if is_internal(n) => {
-                        return Err(format!(
-                            "{n:?} is an internal table and cannot be captured"
-                        ))
+                        return Err(format!("{n:?} is an internal table and cannot be captured"))
                     }
                     Some((n, kind)) if kind != "table" => {
                         return Err(format!(
@@ -236,18 +234,21 @@ pub fn plan_install(path: &Path, tables: Option<&[String]>) -> Result<InstallPla
     let label = file_label(path);
     let fail = |what: String| SourceError::Config {
         source_name: label.clone(),
-        message: format!("cannot install capture triggers in {}: {what}", path.display()),
+        message: format!(
+            "cannot install capture triggers in {}: {what}",
+            path.display()
+        ),
     };
     // Read-only: the plan must not change the file, not even its journal mode.
-    let conn = open_read_write(path, &label)
-        .and_then(|c| {
-            c.pragma_update(None, "query_only", true).map_err(|e| SourceError::Connect {
+    let conn = open_read_write(path, &label).and_then(|c| {
+        c.pragma_update(None, "query_only", true)
+            .map_err(|e| SourceError::Connect {
                 source_name: label.clone(),
                 target: path.display().to_string(),
                 detail: e.to_string(),
             })?;
-            Ok(c)
-        })?;
+        Ok(c)
+    })?;
     let mut names = select_tables(&conn, tables).map_err(fail)?;
     names.sort();
     let mut without_primary_key = Vec::new();

@@ -58,7 +58,9 @@ impl RefreshPlan {
         )];
         for t in &self.tables {
             let what = match (t.triggers_missing, t.added.is_empty()) {
-                (true, _) => "triggers missing (table created again?): capture starts again".to_string(),
+                (true, _) => {
+                    "triggers missing (table created again?): capture starts again".to_string()
+                }
                 (false, false) => format!("now also captures {}", t.added.join(", ")),
                 (false, true) => "unchanged columns".to_string(),
             };

@@ -151,7 +151,9 @@ async fn unnumbered_transactions_group_by_statement() {
     let pos: Vec<&str> = ev.iter().map(|e| e.position.as_str()).collect();
     assert_eq!(pos, ["3", "3", "3", "6", "6", "6", "7"]);
     assert!(ev.iter().all(|e| e.context.is_empty()));
-    assert!(ev.iter().all(|e| e.grouping.as_deref() == Some("statement")));
+    assert!(ev
+        .iter()
+        .all(|e| e.grouping.as_deref() == Some("statement")));
 }
 
 #[tokio::test]

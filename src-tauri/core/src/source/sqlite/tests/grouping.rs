@@ -16,7 +16,9 @@ fn many_statements(conn: &Connection, actor: Option<&str>, first_id: i64, n: i64
         )
         .unwrap();
     }
-    let mut stmt = conn.prepare("INSERT INTO t (id, v) VALUES (?1, 'x')").unwrap();
+    let mut stmt = conn
+        .prepare("INSERT INTO t (id, v) VALUES (?1, 'x')")
+        .unwrap();
     for id in first_id..first_id + n {
         stmt.execute([id]).unwrap();
     }
@@ -56,11 +58,10 @@ async fn numbered_commits_stay_whole_and_separate_across_connections() {
     let (res, d) = capture_with(&mut src, &cache_path).await;
     res.unwrap();
     assert_eq!((d.events, d.transactions), (2_009, 4));
-    let expect: Vec<(String, i64, Option<String>)> =
-        [("1", 2_000), ("2", 3), ("3", 3), ("4", 3)]
-            .iter()
-            .map(|(t, n)| (t.to_string(), *n, None))
-            .collect();
+    let expect: Vec<(String, i64, Option<String>)> = [("1", 2_000), ("2", 3), ("3", 3), ("4", 3)]
+        .iter()
+        .map(|(t, n)| (t.to_string(), *n, None))
+        .collect();
     assert_eq!(transactions(&cache_path), expect);
     let ev = all_events(&cache_path);
     assert!(ev.iter().all(|e| e.grouping.is_none()));
@@ -96,7 +97,10 @@ async fn unnumbered_changes_are_statement_groups_and_say_so() {
     let d = capture(&db, &cache_path).await;
     assert_eq!(d.events, 2_502);
     let txns = transactions(&cache_path);
-    assert_eq!(txns[0], ("1".to_string(), 2_000, Some("statement".to_string())));
+    assert_eq!(
+        txns[0],
+        ("1".to_string(), 2_000, Some("statement".to_string()))
+    );
     let (last, groups) = txns.split_last().unwrap();
     assert_eq!(last, &("1".to_string(), 2, None));
     assert!(groups.len() >= 2, "{} groups", groups.len());
@@ -135,5 +139,8 @@ async fn unnumbered_changes_are_statement_groups_and_say_so() {
     )
     .await
     .unwrap();
-    assert!(serde_json::to_value(&numbered).unwrap().get("grouping").is_none());
+    assert!(serde_json::to_value(&numbered)
+        .unwrap()
+        .get("grouping")
+        .is_none());
 }

@@ -105,14 +105,21 @@ async fn refresh_restores_triggers_of_a_recreated_table_and_skips_dropped_ones()
     assert_eq!(plan.tables.len(), 1);
     assert!(plan.tables[0].triggers_missing && plan.tables[0].added == ["w"]);
     let lines = plan.describe().join("\n");
-    assert!(lines.contains("triggers missing") && lines.contains("gone"), "{lines}");
+    assert!(
+        lines.contains("triggers missing") && lines.contains("gone"),
+        "{lines}"
+    );
     refresh(&db).unwrap();
-    app.execute_batch("INSERT INTO t VALUES (2, 'kept', 'x');").unwrap();
+    app.execute_batch("INSERT INTO t VALUES (2, 'kept', 'x');")
+        .unwrap();
     let cache_path = dir.path().join("cache.sqlite");
     capture(&db, &cache_path).await;
     let ev = all_events(&cache_path);
     assert_eq!(ev.len(), 1);
-    assert_eq!(img(&ev[0], true), serde_json::json!({"id": "2", "v": "kept", "w": "x"}));
+    assert_eq!(
+        img(&ev[0], true),
+        serde_json::json!({"id": "2", "v": "kept", "w": "x"})
+    );
     // Nothing captured any more: refreshing says so instead of capturing every table.
     app.execute_batch("DROP TABLE t; CREATE TABLE fresh (id INTEGER PRIMARY KEY);")
         .unwrap();
@@ -130,7 +137,9 @@ fn install_plan_lists_what_install_creates_and_changes_nothing() {
     )
     .unwrap();
     let schema = |c: &Connection| -> Vec<String> {
-        let mut stmt = c.prepare("SELECT name FROM sqlite_schema ORDER BY name").unwrap();
+        let mut stmt = c
+            .prepare("SELECT name FROM sqlite_schema ORDER BY name")
+            .unwrap();
         let rows = stmt.query_map([], |r| r.get(0)).unwrap();
         rows.map(Result::unwrap).collect()
     };
@@ -143,7 +152,10 @@ fn install_plan_lists_what_install_creates_and_changes_nothing() {
     let text = plan.describe("app").join("\n");
     assert!(text.contains("create the tables _rowtrail_log"), "{text}");
     assert!(text.contains("on 2 table(s): notes, t"), "{text}");
-    assert!(text.contains("rowtrail source rm app --drop-slot"), "{text}");
+    assert!(
+        text.contains("rowtrail source rm app --drop-slot"),
+        "{text}"
+    );
     let err = plan_install(&db, Some(&["w".to_string()])).unwrap_err();
     assert!(err.to_string().contains("view"), "{err}");
     // The plan is what install does.

@@ -44,7 +44,10 @@ async fn add_column_mid_stream_keeps_history_readable() {
     );
     let plan = plan_refresh(&db).unwrap();
     assert_eq!(plan.tables.len(), 1, "only the captured table: {plan:?}");
-    assert_eq!((plan.tables[0].name.as_str(), &plan.tables[0].added[..]), ("t", &["b".to_string()][..]));
+    assert_eq!(
+        (plan.tables[0].name.as_str(), &plan.tables[0].added[..]),
+        ("t", &["b".to_string()][..])
+    );
     assert!(plan.changes_capture() && plan.gone.is_empty());
     assert!(plan.describe()[0].contains("log and its unread rows are kept"));
     let report = refresh(&db).unwrap();
