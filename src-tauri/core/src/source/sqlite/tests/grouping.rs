@@ -53,24 +53,48 @@ async fn numbered_commits_stay_whole_and_separate_across_connections() {
     many_statements(&b, Some("b"), 10_001, 3);
     many_statements(&a, Some("a"), 20_001, 3);
     many_statements(&b, Some("b"), 30_001, 3);
+    // Truly concurrent: B starts its transaction while A is inside one; SQLite makes B wait for
+    // A's commit, so their rows never mix and each keeps its own number.
+    a.execute_batch("BEGIN; UPDATE _rowtrail_context SET txn = txn + 1, actor = 'a2';")
+        .unwrap();
+    a.execute("INSERT INTO t (id, v) VALUES (40001, 'x')", [])
+        .unwrap();
+    let db2 = db.clone();
+    let waiting = std::thread::spawn(move || {
+        let b = Connection::open(&db2).unwrap();
+        b.busy_timeout(Duration::from_secs(10)).unwrap();
+        many_statements(&b, Some("b2"), 50_001, 2);
+    });
+    std::thread::sleep(Duration::from_millis(50));
+    a.execute("INSERT INTO t (id, v) VALUES (40002, 'x')", [])
+        .unwrap();
+    a.execute_batch("COMMIT").unwrap();
+    waiting.join().unwrap();
     let cache_path = dir.path().join("cache.sqlite");
     let mut src = SqliteSource::new("app", &db).with_chunk_rows(700);
     let (res, d) = capture_with(&mut src, &cache_path).await;
     res.unwrap();
-    assert_eq!((d.events, d.transactions), (2_009, 4));
-    let expect: Vec<(String, i64, Option<String>)> = [("1", 2_000), ("2", 3), ("3", 3), ("4", 3)]
-        .iter()
-        .map(|(t, n)| (t.to_string(), *n, None))
-        .collect();
+    assert_eq!((d.events, d.transactions), (2_013, 6));
+    let expect: Vec<(String, i64, Option<String>)> = [
+        ("1", 2_000),
+        ("2", 3),
+        ("3", 3),
+        ("4", 3),
+        ("5", 2),
+        ("6", 2),
+    ]
+    .iter()
+    .map(|(t, n)| (t.to_string(), *n, None))
+    .collect();
     assert_eq!(transactions(&cache_path), expect);
     let ev = all_events(&cache_path);
     assert!(ev.iter().all(|e| e.grouping.is_none()));
     assert!(ev[0].to_json().get("grouping").is_none());
-    let actors: Vec<&str> = [0, 2_000, 2_003, 2_006]
+    let actors: Vec<&str> = [0, 2_000, 2_003, 2_006, 2_009, 2_011]
         .iter()
         .map(|&i| ev[i].context["actor"].as_str().unwrap())
         .collect();
-    assert_eq!(actors, ["bulk", "b", "a", "b"]);
+    assert_eq!(actors, ["bulk", "b", "a", "b", "a2", "b2"]);
 }
 
 #[tokio::test]
