@@ -457,15 +457,7 @@ async fn run_in(cli: &Cli, ws: &Workspace) -> Result<(), Failure> {
                 }
             }
             if !yes {
-                if !std::io::stdin().is_terminal() {
-                    return Err(Failure { code: 2, message: "nothing created: confirm with --yes (stdin is not a terminal)".into() });
-                }
-                eprint!("Create these in the database? [y/N] ");
-                let mut answer = String::new();
-                std::io::stdin().read_line(&mut answer)?;
-                if !matches!(answer.trim(), "y" | "Y" | "yes") {
-                    return Err(Failure { code: 1, message: "nothing created".into() });
-                }
+                confirm("Create these in the database?", "nothing created")?;
             }
             let (rec, report) = sync::add_sqlite_source(&cache, name, path, tables.as_deref())?;
             if cli.json {
@@ -495,15 +487,7 @@ async fn run_in(cli: &Cli, ws: &Workspace) -> Result<(), Failure> {
                 }
             }
             if !yes {
-                if !std::io::stdin().is_terminal() {
-                    return Err(Failure { code: 2, message: "nothing changed: confirm with --yes (stdin is not a terminal)".into() });
-                }
-                eprint!("Re-create these triggers? [y/N] ");
-                let mut answer = String::new();
-                std::io::stdin().read_line(&mut answer)?;
-                if !matches!(answer.trim(), "y" | "Y" | "yes") {
-                    return Err(Failure { code: 1, message: "nothing changed".into() });
-                }
+                confirm("Re-create these triggers?", "nothing changed")?;
             }
             let report = sync::refresh_sqlite_source(&cache, name)?;
             if cli.json {
