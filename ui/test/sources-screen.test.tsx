@@ -101,4 +101,20 @@ describe("Sources screen", () => {
     await until(() => calls.find((c) => c[0] === "resume_source"));
     expect(calls.find((c) => c[0] === "resume_source")![1]).toEqual({ name: "prod", password: "pw" });
   });
+
+  it("shows what was changed on the server behind Rowtrail's back", async () => {
+    const problem = "table public.b is no longer in publication rowtrail_prod (altered outside Rowtrail): its changes are not captured.";
+    const slot = {
+      slot: "rowtrail_prod",
+      own: { slot: "rowtrail_prod", active: true, wal_status: "reserved", retained_bytes: 1024, lag_bytes: 0, confirmed_flush: "0/1", lost: false, warn: false },
+      others: [],
+      error: null,
+      warn_threshold_bytes: 1_073_741_824,
+      capture_problems: [problem],
+    };
+    mount([source({ state: "live", message: null, slot })], []);
+    const banner = await until(() => document.querySelector("[data-testid=capture-problems]"));
+    expect(banner.textContent).toContain("prod: changed on the server");
+    expect(banner.textContent).toContain(problem);
+  });
 });

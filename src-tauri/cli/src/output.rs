@@ -106,6 +106,9 @@ pub fn print_status(st: &[SourceStatus], warn_bytes: i64, as_json: bool) {
         if let Some(a) = &s.advice {
             println!("  error: {}", sanitize(a));
         }
+        for p in &s.problems {
+            println!("  warning: {}", sanitize(p));
+        }
         if let Some(server) = &s.server {
             if s.error.is_none() && !servers.iter().any(|(n, _)| *n == server.as_str()) {
                 servers.push((server.as_str(), s));

@@ -297,6 +297,8 @@ pub fn record_history(cache: &Cache, source: Option<&str>, table: &str, key: &[S
     })?;
     let values: Vec<String> = serde_json::from_str(&canonical).unwrap_or_default();
     let mut events = chain_events(cache, t.id, &canonical)?;
+    // A table dropped and created again under this name: one incarnation's history only.
+    crate::cache::incarnation::keep_latest_incarnation(&mut events, &cache.incarnation_starts(t.id)?);
     // A truncate concerns the record only once the record exists.
     let first = events.iter().position(|e| e.op != Op::Truncate);
     match first {

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::cache::{Cache, Durable, SourceRecord, WriterHandle};
 use crate::source::postgres::catalog::{self, SetupPlan, SlotStatus, TableScope};
 use crate::source::postgres::conn::PgConnInfo;
+use crate::source::postgres::drift;
 use crate::source::postgres::snapshot;
 use crate::source::postgres::{PgSource, PgSourceConfig};
 use crate::source::sqlite::{self, SqliteSource};
@@ -50,7 +51,8 @@ pub async fn run_source(
                     .ok()
                     .and_then(|c| c.record_table_warning(source_id, &w.schema, &w.table, &w.kind, &w.message).ok())
                     .unwrap_or(true)
-            }));
+            }))
+            .with_cache_oids(cache.table_oids(rec.id)?);
             run_retrying(&mut source, name, &mut writer, opts).await
         }
         "sqlite" => {
@@ -281,7 +283,17 @@ pub async fn create_postgres_source(
     let created = catalog::apply_setup(&client, &plan.plan, !plan.snapshot)
         .await
         .map_err(|m| config_err(&plan.name, format!("setup failed: {m}")))?;
+    // Each table's identity now, so a table dropped or re-created later is noticed.
+    let names: Vec<(String, String)> = plan
+        .plan
+        .tables
+        .iter()
+        .chain(&plan.plan.insert_only_tables)
+        .map(|t| (t.schema.clone(), t.name.clone()))
+        .collect();
+    let tables = drift::table_oids(&client, &names).await.unwrap_or_default();
     let cfg = PgSourceConfig {
+        tables,
         url: plan.url.clone(),
         slot: plan.plan.slot.clone(),
         publications: plan.plan.publications(),
@@ -671,6 +683,9 @@ pub struct SourceStatus {
     /// What the source should do about its own slot (`source reset` when it is lost, gone or
     /// ahead of the cache).
     pub advice: Option<String>,
+    /// PostgreSQL: holes in the capture made on the server behind Rowtrail's back (a table
+    /// taken out of the publication, dropped, or dropped and created again), one sentence each.
+    pub problems: Vec<String>,
 }
 
 /// Status of every source (asks each PostgreSQL server once for its slots).
@@ -691,6 +706,7 @@ pub async fn source_statuses(cache: &Cache, password: Option<String>) -> Result<
             error: None,
             server: None,
             advice: None,
+            problems: Vec::new(),
         };
         if rec.kind == "postgres" {
             let parsed = serde_json::from_value::<PgSourceConfig>(rec.config.clone())
@@ -728,6 +744,17 @@ pub async fn source_statuses(cache: &Cache, password: Option<String>) -> Result<
                                 Some(s) if s.wal_status.as_deref() == Some("lost") => Some(format!("the server invalidated slot {}: changes since the cache's position are lost; `rowtrail source reset {}` re-creates it and keeps the cached events (the gap is recorded)", cfg.slot, rec.name)),
                                 Some(_) if ahead => Some(format!("slot {} is ahead of the cache (another client acknowledged changes); `rowtrail source reset {}` re-creates it and keeps the cached events (the gap is recorded)", cfg.slot, rec.name)),
                                 _ => None,
+                            };
+                            // Publications and tables are per database: ask the source's own.
+                            let oids = cache.table_oids(rec.id)?;
+                            let drift = async {
+                                let client = info.connect().await?;
+                                drift::capture_drift(&client, &cfg, &oids).await
+                            }
+                            .await;
+                            st.problems = match drift {
+                                Ok(p) => p,
+                                Err(e) => vec![format!("could not check the publication's tables: {e}")],
                             };
                         }
                         Err(e) => st.error = Some(e.clone()),

@@ -1010,7 +1010,12 @@ error: string | null,
 /**
  * The retained-WAL threshold used for `warn`, in bytes.
  */
-warn_threshold_bytes: number, };
+warn_threshold_bytes: number,
+/**
+ * Holes in the capture made on the server behind Rowtrail's back (a table taken out of
+ * the publication, dropped, or dropped and created again), one sentence each.
+ */
+capture_problems: Array<string>, };
 
 /**
  * One `rowtrail_%` replication slot on a server.

@@ -151,6 +151,9 @@ export function createMockTransport(total?: number): Transport {
         others: [{ slot: "rowtrail_laptop2", active: false, wal_status: "extended", retained_bytes: 310_000_000, lag_bytes: 310_000_000, confirmed_flush: "0/1000000", lost: false, warn: false }],
         error: null,
         warn_threshold_bytes: 1_073_741_824,
+        capture_problems: [
+          "table public.ln is no longer in publication rowtrail_demo (altered outside Rowtrail): its changes are not captured. To capture them again: ALTER PUBLICATION \"rowtrail_demo\" ADD TABLE \"public\".\"ln\"",
+        ],
       },
     }),
     src("app", "sqlite", "/home/ana/app.db", { state: "catching_up", events_per_sec: 850, behind: 5800, position: "4200", task: { task_id: 2, kind: "sync" } }),

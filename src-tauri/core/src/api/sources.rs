@@ -136,6 +136,9 @@ pub struct SlotHealth {
     pub error: Option<String>,
     /// The retained-WAL threshold used for `warn`, in bytes.
     pub warn_threshold_bytes: i64,
+    /// Holes in the capture made on the server behind Rowtrail's back (a table taken out of
+    /// the publication, dropped, or dropped and created again), one sentence each.
+    pub capture_problems: Vec<String>,
 }
 
 /// One configured source and what it is doing.
@@ -244,13 +247,19 @@ async fn one_source(api: &Api, name: &str) -> Result<SourceInfo, ApiError> {
     .await
 }
 
-async fn slot_health(cfg: PgSourceConfig, password: Option<String>, warn_bytes: i64) -> SlotHealth {
+async fn slot_health(
+    cfg: PgSourceConfig,
+    oids: std::collections::HashMap<(String, String), u32>,
+    password: Option<String>,
+    warn_bytes: i64,
+) -> SlotHealth {
     let mut health = SlotHealth {
         slot: cfg.slot.clone(),
         own: None,
         others: Vec::new(),
         error: None,
         warn_threshold_bytes: warn_bytes,
+        capture_problems: Vec::new(),
     };
     let asked = async {
         let mut info = PgConnInfo::parse(&cfg.url)?;
@@ -258,7 +267,8 @@ async fn slot_health(cfg: PgSourceConfig, password: Option<String>, warn_bytes: 
             info.password = password.clone();
         }
         let client = info.connect().await?;
-        catalog::slot_statuses(&client).await
+        let slots = catalog::slot_statuses(&client).await?;
+        Ok::<_, String>((slots, crate::source::postgres::drift::capture_drift(&client, &cfg, &oids).await?))
     };
     match tokio::time::timeout(SLOT_TIMEOUT, asked).await {
         Err(_) => health.error = Some(format!("the server did not answer within {}s", SLOT_TIMEOUT.as_secs())),
@@ -266,7 +276,8 @@ async fn slot_health(cfg: PgSourceConfig, password: Option<String>, warn_bytes: 
             let e = ApiError::new(ErrorCode::SourceError, e).scrub(password.as_deref());
             health.error = Some(e.message);
         }
-        Ok(Ok(slots)) => {
+        Ok(Ok((slots, problems))) => {
+            health.capture_problems = problems;
             for s in &slots {
                 let i = slot_info(s, warn_bytes);
                 if s.slot == cfg.slot {
@@ -296,7 +307,9 @@ pub async fn list_sources(api: &Api, req: ListSourcesRequest) -> Result<SourceLi
             for rec in c.sources()? {
                 out.push(source_info(&a, c, &rec)?);
                 configs.push(if rec.kind == "postgres" {
-                    serde_json::from_value::<PgSourceConfig>(rec.config.clone()).ok()
+                    serde_json::from_value::<PgSourceConfig>(rec.config.clone())
+                        .ok()
+                        .map(|cfg| (cfg, c.table_oids(rec.id).unwrap_or_default()))
                 } else {
                     None
                 });
@@ -308,9 +321,9 @@ pub async fn list_sources(api: &Api, req: ListSourcesRequest) -> Result<SourceLi
         let warn_bytes = (req.warn_retained_mib.unwrap_or(DEFAULT_WARN_RETAINED_MIB) as i64).saturating_mul(1024 * 1024);
         let mut asks = Vec::new();
         for (i, cfg) in configs.into_iter().enumerate() {
-            if let Some(cfg) = cfg {
+            if let Some((cfg, oids)) = cfg {
                 let pw = api.password_for(&sources[i].name);
-                asks.push((i, tokio::spawn(slot_health(cfg, pw, warn_bytes))));
+                asks.push((i, tokio::spawn(slot_health(cfg, oids, pw, warn_bytes))));
             }
         }
         for (i, h) in asks {

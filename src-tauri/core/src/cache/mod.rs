@@ -4,6 +4,7 @@
 //! batched transactions together with each source's checkpoint, and readers ([`query`]) use
 //! their own connections. Deleting the file and re-reading the sources rebuilds it.
 
+pub mod incarnation;
 pub mod notes;
 pub mod query;
 pub mod schema;
@@ -224,6 +225,10 @@ impl Cache {
         )?;
         tx.execute(
             "DELETE FROM relations WHERE table_id IN (SELECT id FROM tables WHERE source_id = ?1)",
+            [src.id],
+        )?;
+        tx.execute(
+            "DELETE FROM table_incarnations WHERE table_id IN (SELECT id FROM tables WHERE source_id = ?1)",
             [src.id],
         )?;
         for t in ["transactions", "tables", "checkpoints", "gaps", "table_warnings"] {

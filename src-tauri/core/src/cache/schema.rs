@@ -125,6 +125,17 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE transactions ADD COLUMN grouping TEXT;
     "#,
+    // 7: a table dropped and created again under the same name starts a new history: the
+    // server's identity of each table, and where each later incarnation begins (cache/incarnation.rs).
+    r#"
+    ALTER TABLE tables ADD COLUMN source_oid INTEGER;
+    CREATE TABLE table_incarnations (
+        table_id  INTEGER NOT NULL REFERENCES tables(id) ON DELETE CASCADE,
+        since_num INTEGER NOT NULL,         -- commit position of its first stored transaction
+        oid       INTEGER NOT NULL,
+        PRIMARY KEY (table_id, since_num)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -49,6 +49,15 @@ pub enum WriteOp {
         /// Its shape.
         relation: Relation,
     },
+    /// The server's identity (PostgreSQL's OID) of an announced relation's table. Another
+    /// identity under the same name means the table was dropped and created again: from the
+    /// current transaction on, its records start new histories (see `cache::incarnation`).
+    TableOid {
+        /// The source's relation id, announced by an earlier `Relation`.
+        relation: u32,
+        /// The table's identity on the server.
+        oid: u32,
+    },
     /// A row change of the current transaction.
     Event {
         /// The source's relation id, announced by an earlier `Relation`.
@@ -133,6 +142,7 @@ impl WriterHandle {
                     durable: start,
                     durable_tx,
                     flush_waiters: Vec::new(),
+                    incarnated: HashMap::new(),
                 };
                 let res = w.run(rx);
                 if res.is_err() && w.in_sql_tx {
@@ -270,6 +280,9 @@ struct Writer {
     durable: Durable,
     durable_tx: watch::Sender<Durable>,
     flush_waiters: Vec<oneshot::Sender<Durable>>,
+    /// Tables re-created at least once (by cache id), whose inference stays within the
+    /// newest incarnation; filled as relations are announced.
+    incarnated: HashMap<i64, bool>,
 }
 
 impl Writer {
@@ -401,6 +414,14 @@ impl Writer {
                 let info = self.resolve_relation(relation)?;
                 self.rels.insert(id, info);
             }
+            WriteOp::TableOid { relation, oid } => {
+                let table_id = self.rels.get(&relation).ok_or(CacheError::UnknownRelation(relation))?.table_id;
+                let position = self.cur.as_ref().filter(|c| !c.skip).map(|c| c.meta.position_num);
+                self.begin_sql()?;
+                if super::incarnation::record_oid(&self.conn, table_id, oid, position)? {
+                    self.incarnated.insert(table_id, true);
+                }
+            }
             WriteOp::Event { relation, event } => {
                 let skip = match &self.cur {
                     Some(c) => c.skip,
@@ -479,6 +500,13 @@ impl Writer {
             .conn
             .prepare_cached("SELECT id FROM relations WHERE table_id = ?1 AND columns = ?2")?
             .query_row(params![table_id, columns], |r| r.get(0))?;
+        if !self.incarnated.contains_key(&table_id) {
+            let any: bool = self
+                .conn
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM table_incarnations WHERE table_id = ?1)")?
+                .query_row([table_id], |r| r.get(0))?;
+            self.incarnated.insert(table_id, any);
+        }
         Ok(RelInfo {
             table_id,
             relation_id,
@@ -578,13 +606,19 @@ impl Writer {
         table_id: i64,
         key: &str,
     ) -> Result<Option<HashMap<String, Cell>>, CacheError> {
+        // A re-created table's records know nothing of the old table's.
+        let floor = if self.incarnated.get(&table_id).copied().unwrap_or(false) {
+            super::incarnation::current_floor(&self.conn, table_id)?.unwrap_or(0)
+        } else {
+            0
+        };
         let row: Option<(i64, Option<String>, String)> = self
             .conn
             .prepare_cached(
                 "SELECT e.id, e.after, r.columns FROM events e JOIN relations r ON r.id = e.relation_id
-                 WHERE e.table_id = ?1 AND e.record_key = ?2 ORDER BY e.id DESC LIMIT 1",
+                 WHERE e.table_id = ?1 AND e.record_key = ?2 AND e.id >= ?3 ORDER BY e.id DESC LIMIT 1",
             )?
-            .query_row(params![table_id, key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(params![table_id, key, floor], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         let Some((id, after, columns)) = row else {
             return Ok(None);

@@ -305,7 +305,7 @@ export function SourcesScreen() {
                     </For>
                   </tbody>
                 </table>
-                <For each={data().sources.map(withSlot).filter((s) => slotWarning(s) || s.slot?.error || s.slot?.others.length)}>
+                <For each={data().sources.map(withSlot).filter((s) => slotWarning(s) || s.slot?.error || s.slot?.others.length || s.slot?.capture_problems?.length)}>
                   {(s) => (
                     <div class="s-p-0-12px">
                       <Show when={slotWarning(s)}>
@@ -314,6 +314,15 @@ export function SourcesScreen() {
                           <div class="banner-body">
                             <div class="banner-title">{s.name}: the replication slot needs attention</div>
                             <div class="banner-msg">{slotWarning(s)}</div>
+                          </div>
+                        </div>
+                      </Show>
+                      <Show when={s.slot?.capture_problems?.length}>
+                        <div class="banner warn" data-testid="capture-problems">
+                          <span class="banner-icon">⚠</span>
+                          <div class="banner-body">
+                            <div class="banner-title">{s.name}: changed on the server, some changes are not captured</div>
+                            <For each={s.slot!.capture_problems}>{(p) => <div class="banner-msg">{p}</div>}</For>
                           </div>
                         </div>
                       </Show>

@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod conn;
+pub mod drift;
 pub mod pgoutput;
 pub mod snapshot;
 
@@ -39,6 +40,10 @@ pub struct PgSourceConfig {
     /// (`source add pg … --context-prefix P`); messages under any other prefix are ignored.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub context_prefixes: Vec<String>,
+    /// The published tables and their OIDs when the source was added, to notice at connect
+    /// a table dropped, re-created or taken out of the publication ([`drift`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<drift::KnownTable>,
 }
 
 /// The logical decoding message prefix whose JSON object is a transaction's context:
@@ -62,6 +67,10 @@ pub struct PgSource {
     /// Remembers table warnings across runs (the cache's `table_warnings`); says whether one
     /// is new and so to be told.
     warn_once: Option<WarnOnce>,
+    /// The OIDs the stream last announced per table, from the cache ([`drift`]).
+    cache_oids: HashMap<(String, String), u32>,
+    /// Capture problems already reported in this run (each once, not at every reconnect).
+    drift_reported: HashSet<String>,
 }
 
 /// Decides whether a table warning is new to the workspace, remembering it.
@@ -89,6 +98,8 @@ impl PgSource {
             conn,
             warned: HashSet::new(),
             warn_once: None,
+            cache_oids: HashMap::new(),
+            drift_reported: HashSet::new(),
         })
     }
 
@@ -96,6 +107,13 @@ impl PgSource {
     /// per run.
     pub fn with_warn_once(mut self, warn_once: WarnOnce) -> PgSource {
         self.warn_once = Some(warn_once);
+        self
+    }
+
+    /// The OIDs the cache last recorded for this source's tables (`Cache::table_oids`), so
+    /// that a table re-created while Rowtrail was away is noticed at connect.
+    pub fn with_cache_oids(mut self, oids: HashMap<(String, String), u32>) -> PgSource {
+        self.cache_oids = oids;
         self
     }
 
@@ -177,6 +195,22 @@ impl PgSource {
                     self.name
                 ),
             });
+        }
+        // Holes in the capture made behind our back. Reported, not fatal: the rest streams on.
+        match drift::capture_drift(&client, &self.config, &self.cache_oids).await {
+            Ok(problems) => {
+                for p in problems {
+                    if self.drift_reported.insert(p.clone()) {
+                        report(SourceState::Connecting, writer, None, Some(format!("warning: {p}")));
+                    }
+                }
+            }
+            Err(e) => report(
+                SourceState::Connecting,
+                writer,
+                None,
+                Some(format!("warning: could not check the publication's tables: {e}")),
+            ),
         }
         // What the server holds now: a sync stops there, and a watch is live once past it.
         let server_now = catalog::current_wal_lsn(&client)
@@ -440,10 +474,12 @@ impl PgSource {
                         });
                     }
                 }
+                self.cache_oids.insert((schema.clone(), body.name.clone()), body.oid);
                 let identity = body.columns.iter().map(|c| c.key).collect();
                 let changed = rels.get(&body.oid).is_none_or(|r| r.relation != relation);
                 if changed {
                     push(writer, WriteOp::Relation { id: body.oid, relation: relation.clone() }).await?;
+                    push(writer, WriteOp::TableOid { relation: body.oid, oid: body.oid }).await?;
                 }
                 rels.insert(body.oid, RelState { relation, identity });
             }
