@@ -132,9 +132,14 @@ impl<'a> Run<'a> {
         if !has_log {
             return Err(SourceError::Prerequisite {
                 source_name: src.name.clone(),
-                problem: format!("{file} has no {LOG_TABLE} table: change capture is not installed"),
+                problem: format!(
+                    "{file} has no {LOG_TABLE} table: change capture was removed from it (by hand, or by \
+                     `rowtrail source rm … --drop-slot` of a source on the same file)"
+                ),
                 fix: format!(
-                    "install the capture triggers on {file} (rowtrail's SQLite source setup does it), then run again"
+                    "to capture it again, add the file as a new source: `rowtrail source add sqlite NEWNAME \
+                     --path {file}` (the history cached under {} stays readable)",
+                    src.name
                 ),
             });
         }
@@ -151,10 +156,13 @@ impl<'a> Run<'a> {
                 source_name: src.name.clone(),
                 detail: format!(
                     "the cache has read {LOG_TABLE} of {} up to id {pos}, but the log now ends at id {}: \
-                     capture was removed and installed again, so its ids started over. Remove the source \
-                     from Rowtrail and add it again to read the new log from its start.",
+                     capture was removed and installed again, so its ids started over. To read the new \
+                     log from its start, add the file as a new source (`rowtrail source add sqlite NEWNAME \
+                     --path {}`); the history cached under {} stays readable.",
                     db.file,
-                    seq.max(max_id)
+                    seq.max(max_id),
+                    db.file,
+                    src.name
                 ),
             });
         }
@@ -293,8 +301,10 @@ impl<'a> Run<'a> {
                     source_name: self.src.name.clone(),
                     detail: format!(
                         "{LOG_TABLE} in {} was dropped and created again while it was being read \
-                         (its ids start over below {}); remove the source and add it again",
-                        self.db.file, self.read_pos
+                         (its ids start over below {}); to read the new log, add the file as a new \
+                         source (`rowtrail source add sqlite NEWNAME --path {}`); the history cached under \
+                         {} stays readable",
+                        self.db.file, self.read_pos, self.db.file, self.src.name
                     ),
                 });
             }

@@ -54,10 +54,16 @@ async fn install_is_idempotent_and_uninstall_removes_everything() {
     let cache_path = dir.path().join("cache.sqlite");
     let mut src = SqliteSource::new("app", &db);
     let (res, _) = capture_with(&mut src, &cache_path).await;
-    assert!(
-        matches!(res, Err(SourceError::Prerequisite { .. })),
-        "{res:?}"
-    );
+    match res {
+        Err(e @ SourceError::Prerequisite { .. }) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("`rowtrail source add sqlite NEWNAME --path "),
+                "names a real command: {text}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     let mut missing = SqliteSource::new("gone", &dir.path().join("missing.sqlite"));
     let (res, _) = capture_with(&mut missing, &cache_path).await;
     match res {
@@ -82,7 +88,20 @@ async fn reinstalled_log_is_reported_as_a_gap() {
     app.execute_batch("INSERT INTO t VALUES (3, 'c');").unwrap();
     let mut src = SqliteSource::new("app", &db);
     let (res, _) = capture_with(&mut src, &cache_path).await;
-    assert!(matches!(res, Err(SourceError::Gap { .. })), "{res:?}");
+    match res {
+        Err(e @ SourceError::Gap { .. }) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("`rowtrail source add sqlite NEWNAME --path "),
+                "{text}"
+            );
+            assert!(
+                !text.contains("emove the source"),
+                "never advises deleting history: {text}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]
