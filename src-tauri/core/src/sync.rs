@@ -374,7 +374,7 @@ pub fn plan_sqlite_source(
     path: &Path,
     tables: Option<&[String]>,
 ) -> Result<sqlite::InstallPlan, SourceError> {
-    sqlite::plan_install(&new_sqlite_path(cache, name, path)?, tables)
+    sqlite::plan_install(&new_sqlite_path(cache, name, path)?, tables).map_err(|e| e.named(name))
 }
 
 /// Installs capture triggers in a SQLite database and registers it as a source.
@@ -385,7 +385,7 @@ pub fn add_sqlite_source(
     tables: Option<&[String]>,
 ) -> Result<(SourceRecord, sqlite::InstallReport), SourceError> {
     let path = new_sqlite_path(cache, name, path)?;
-    let report = sqlite::install(&path, tables)?;
+    let report = sqlite::install(&path, tables).map_err(|e| e.named(name))?;
     let rec = cache.add_source(name, "sqlite", &serde_json::json!({ "path": path }))?;
     Ok((rec, report))
 }

@@ -560,6 +560,15 @@ async fn add_and_remove_a_sqlite_source() {
         let c = rusqlite::Connection::open(&db).unwrap();
         c.execute_batch("CREATE TABLE item (id INTEGER PRIMARY KEY, label TEXT); CREATE TABLE note (body TEXT);").unwrap();
     }
+    // Mistakes are said under the name given, a folder as a folder.
+    let folder = f.ws.dir().join("somefolder");
+    std::fs::create_dir(&folder).unwrap();
+    let e = call_err(&f.api, "add_sqlite_source", json!({"name": "mine", "path": folder})).await;
+    assert!(e.message.starts_with("source mine:") && e.message.contains("is a folder"), "{}", e.message);
+    let text = f.ws.dir().join("notes.txt");
+    std::fs::write(&text, "hello").unwrap();
+    let e = call_err(&f.api, "add_sqlite_source", json!({"name": "mine", "path": text})).await;
+    assert!(e.message.starts_with("source mine:"), "{}", e.message);
     let mut rx = f.api.subscribe();
     let added = call(&f.api, "add_sqlite_source", json!({"name": "app", "path": db})).await;
     assert_eq!(added["tables"], json!(["item", "note"]));

@@ -82,6 +82,22 @@ pub enum SourceError {
 }
 
 impl SourceError {
+    /// The same error under the source name `name`: code that knows only a file or URL
+    /// (installing capture triggers) names it after that; the caller knows the user's name.
+    pub fn named(self, name: &str) -> SourceError {
+        let mut e = self;
+        match &mut e {
+            SourceError::Config { source_name, .. }
+            | SourceError::Connect { source_name, .. }
+            | SourceError::Prerequisite { source_name, .. }
+            | SourceError::Decode { source_name, .. }
+            | SourceError::Stream { source_name, .. }
+            | SourceError::Gap { source_name, .. } => *source_name = name.to_string(),
+            SourceError::Cache(_) => {}
+        }
+        e
+    }
+
     /// Whether reconnecting later may succeed (dropped connections, restarts).
     pub fn is_transient(&self) -> bool {
         matches!(
