@@ -32,8 +32,11 @@ pub fn after_long_help() -> String {
 
 /// The shells completions are generated for, with the file name each expects and where the
 /// `.deb` puts it (the paths bash-completion, zsh and fish search for vendor completions).
-pub const COMPLETIONS: &[(Shell, &str)] =
-    &[(Shell::Bash, "rowtrail.bash"), (Shell::Zsh, "_rowtrail"), (Shell::Fish, "rowtrail.fish")];
+pub const COMPLETIONS: &[(Shell, &str)] = &[
+    (Shell::Bash, "rowtrail.bash"),
+    (Shell::Zsh, "_rowtrail"),
+    (Shell::Fish, "rowtrail.fish"),
+];
 
 /// The program's command without its hidden subcommands: clap_complete offers hidden ones
 /// too (clap has no way to remove a subcommand, so the top level is copied without them;
@@ -100,7 +103,10 @@ fn main_page(cmd: clap::Command, w: &mut Vec<u8>) -> std::io::Result<()> {
         writeln!(w, ".TP\n{code}\n{}", roff_text(meaning))?;
     }
     writeln!(w, ".SH ENVIRONMENT")?;
-    writeln!(w, ".TP\nROWTRAIL_DATA_DIR\nThe workspace directory, when --data-dir is not given.")?;
+    writeln!(
+        w,
+        ".TP\nROWTRAIL_DATA_DIR\nThe workspace directory, when --data-dir is not given."
+    )?;
     writeln!(w, ".TP\nROWTRAIL_PG_PASSWORD, PGPASSWORD\nThe PostgreSQL password (passwords are never stored; -W asks for one).")?;
     writeln!(w, ".SH FILES")?;
     writeln!(
@@ -114,7 +120,10 @@ fn main_page(cmd: clap::Command, w: &mut Vec<u8>) -> std::io::Result<()> {
         .map(|s| format!(".BR rowtrail\\-{} (1)", s.get_name()))
         .collect();
     writeln!(w, "{}", subs.join(",\n"))?;
-    writeln!(w, ".PP\nrowtrail-desktop, the desktop app over the same workspace.")?;
+    writeln!(
+        w,
+        ".PP\nrowtrail-desktop, the desktop app over the same workspace."
+    )?;
     man.render_version_section(w)?;
     Ok(())
 }

@@ -44,6 +44,9 @@ pub fn failed(e: io::Error) -> ! {
         std::process::exit(CLOSED_PIPE_EXIT);
     }
     // stderr may be gone too; nothing more can be said then.
-    let _ = writeln!(io::stderr(), "rowtrail: cannot write to standard output: {e}");
+    let _ = writeln!(
+        io::stderr(),
+        "rowtrail: cannot write to standard output: {e}"
+    );
     std::process::exit(1);
 }

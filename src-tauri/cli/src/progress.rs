@@ -108,8 +108,17 @@ impl Reporter {
         } else {
             Mode::Quiet
         };
-        let board = Board { rows: Vec::new(), shown: 0, last_draw: None, dirty: false, closed: false };
-        Reporter { mode, board: Arc::new(Mutex::new(board)) }
+        let board = Board {
+            rows: Vec::new(),
+            shown: 0,
+            last_draw: None,
+            dirty: false,
+            closed: false,
+        };
+        Reporter {
+            mode,
+            board: Arc::new(Mutex::new(board)),
+        }
     }
 
     /// Adds a source to the display before it reports, with what the cache held before this
@@ -157,7 +166,9 @@ impl Reporter {
         if let Some(m) = &p.message {
             clear(&mut b);
             // Source errors already start with "source NAME: "; say the name once.
-            let m = m.strip_prefix(&format!("source {}: ", p.source)).unwrap_or(m);
+            let m = m
+                .strip_prefix(&format!("source {}: ", p.source))
+                .unwrap_or(m);
             eprintln!("{}: {}", sanitize(&p.source), sanitize(m));
         }
         let idx = match b.rows.iter().position(|r| r.name == p.source) {
@@ -196,7 +207,9 @@ impl Reporter {
 
     /// Draws what changed if the throttle allows (or `force`); false once finished.
     fn tick(&self, force: bool) -> bool {
-        let Ok(mut b) = self.board.lock() else { return false };
+        let Ok(mut b) = self.board.lock() else {
+            return false;
+        };
         if b.closed {
             return false;
         }
@@ -266,7 +279,11 @@ fn clear(b: &mut Board) {
 /// The terminal's width as the shell exports it (`COLUMNS`), else the classic 80. A line
 /// longer than the terminal would wrap, and erasing it in place would leave the rest behind.
 fn terminal_width() -> usize {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|&w: &usize| w >= 20).unwrap_or(80)
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|&w: &usize| w >= 20)
+        .unwrap_or(80)
 }
 
 /// `s` cut to fit `width` columns (one column per character is close enough for names).
