@@ -5,7 +5,7 @@
 //!
 //! Runs the built binary (`cargo build -p rowtrail-cli` first).
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
@@ -14,14 +14,19 @@ use std::time::{Duration, Instant};
 use rowtrail_tests::{rowtrail_bin, temp_data_dir, workspace_root};
 use serde_json::Value;
 
+/// Runs `cmd` to its end, capturing stdout and stderr.
+fn output(cmd: &mut Command) -> Output {
+    cmd.output().expect("the program runs")
+}
+
 fn run(data: &Path, args: &[&str]) -> Output {
-    Command::new(rowtrail_bin())
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .expect("rowtrail runs")
+    output(
+        Command::new(rowtrail_bin())
+            .arg("--data-dir")
+            .arg(data)
+            .args(args)
+            .env("RUST_BACKTRACE", "1"),
+    )
 }
 
 fn text(b: &[u8]) -> String {
@@ -36,16 +41,51 @@ fn demo() -> tempfile::TempDir {
     dir
 }
 
+/// Runs SQL on the demo database with the sqlite3 program (installed for the e2e tests too:
+/// .ci/install-deps), as an application would write to it.
+fn demo_sql(ws: &Path, sql: &str) {
+    let mut child = Command::new("sqlite3")
+        .arg(ws.join("demo.sqlite"))
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sqlite3 runs");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(sql.as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "sqlite3: {}", text(&out.stderr));
+}
+
 #[test]
 fn output_into_a_closed_pipe_ends_quietly_with_141() {
     let ws = demo();
+    // Make shp 1007's history and a diff of it larger than a pipe's buffer (64 KiB), so the
+    // program is still writing when the reader goes away, however the processes are scheduled.
+    let mut sql = String::new();
+    for i in 0..600 {
+        sql.push_str(&format!(
+            "UPDATE shp SET st = 'state {i} {}' WHERE id = 1007;",
+            "x".repeat(100)
+        ));
+    }
+    // 100,000 characters in one value: a diff of it alone exceeds the buffer.
+    sql.push_str("UPDATE shp SET st = replace(hex(zeroblob(50000)), '00', 'yy') WHERE id = 1007;");
+    demo_sql(ws.path(), &sql);
+    let out = run(ws.path(), &["sync"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
     for args in [
         &["--json", "history", "shp", "1007"][..],
         &["history", "shp", "1007"],
-        &["--json", "diff", "shp", "1007", "--from", "1", "--to", "3"],
-        &["diff", "shp", "1007", "--from", "1", "--to", "3"],
+        &[
+            "--json", "diff", "shp", "1007", "--from", "1", "--to", "608",
+        ],
+        &[
+            "diff", "shp", "1007", "--from", "1", "--to", "608", "--full",
+        ],
+        &["--json", "events"],
         &["events"],
-        &["source", "list"],
     ] {
         let mut child = Command::new(rowtrail_bin())
             .arg("--data-dir")
@@ -56,9 +96,11 @@ fn output_into_a_closed_pipe_ends_quietly_with_141() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("rowtrail starts");
-        // The reader goes away before the first line is written, as `| head -c 100` does
-        // once it has enough.
-        drop(child.stdout.take());
+        // As `| head -c 100` does: read what it needs, then go away.
+        let mut first = [0u8; 100];
+        let mut stdout = child.stdout.take().unwrap();
+        stdout.read_exact(&mut first).expect("100 bytes of output");
+        drop(stdout);
         let out = child.wait_with_output().expect("rowtrail ends");
         let err = text(&out.stderr);
         assert_eq!(
@@ -314,13 +356,7 @@ fn an_idle_watch_says_it_is_live_and_shows_each_change() {
     let idle = wait_for(&|l| l.starts_with("demo: live, 600 events, last change "));
     assert!(idle.ends_with(" UTC"), "{idle}");
 
-    let db = ws.path().join("demo.sqlite");
-    let st = Command::new("sqlite3")
-        .arg(&db)
-        .arg("UPDATE shp SET st = 'X' WHERE id = 1007")
-        .status()
-        .expect("sqlite3 runs (the e2e tests need it too: .ci/install-deps)");
-    assert!(st.success());
+    demo_sql(ws.path(), "UPDATE shp SET st = 'X' WHERE id = 1007");
     let changed = wait_for(&|l| l.starts_with("demo: live, 601 events, last change "));
     assert_ne!(changed, idle, "the time of the last change moved on");
     let _ = child.kill();
@@ -372,12 +408,12 @@ fn the_deb_ships_the_cli_its_man_pages_and_completions() {
     // entry of the map against the result.
     let out = temp_data_dir();
     let generated = out.path().join("package-files");
-    let st = Command::new(rowtrail_bin())
-        .arg("package-files")
-        .arg(&generated)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let out = output(
+        Command::new(rowtrail_bin())
+            .arg("package-files")
+            .arg(&generated),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let resolve = |dest: &str| {
         let src = from(dest);
         let rel = src
@@ -451,7 +487,7 @@ fn the_deb_ships_the_cli_its_man_pages_and_completions() {
              echo \"${{COMPREPLY[*]}}\"",
             bash.display()
         );
-        let out = Command::new("bash").arg("-c").arg(script).output().unwrap();
+        let out = output(Command::new("bash").arg("-c").arg(script));
         assert!(out.status.success(), "{}", text(&out.stderr));
         text(&out.stdout).trim().to_string()
     };
@@ -479,10 +515,7 @@ fn the_deb_ships_the_cli_its_man_pages_and_completions() {
     );
 
     // `rowtrail completions SHELL` prints the same scripts, for installs without the package.
-    let out = Command::new(rowtrail_bin())
-        .args(["completions", "bash"])
-        .output()
-        .unwrap();
+    let out = output(Command::new(rowtrail_bin()).args(["completions", "bash"]));
     assert!(out.status.success());
     assert_eq!(text(&out.stdout), std::fs::read_to_string(&bash).unwrap());
 }
