@@ -26,6 +26,7 @@ use rowtrail_core::source::postgres::catalog::TableScope;
 use rowtrail_core::source::{Progress, RunOptions, RunUntil};
 use rowtrail_core::sync;
 use rowtrail_tests::{connect, rowtrail_bin, temp_data_dir, TestDb};
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 fn rowtrail(data: &Path, args: &[&str]) -> Output {
@@ -279,4 +280,86 @@ async fn identity_warnings_are_right_said_once_and_never_for_partitions() {
     src.db.exec("INSERT INTO late VALUES ('b', '2'); UPDATE by_index SET v = '3'; INSERT INTO nokey VALUES ('y');").await;
     let third = identity_notes(&sync_warnings(&src).await);
     assert!(third.is_empty(), "warnings are not repeated on every sync: {third:?}");
+}
+
+#[tokio::test]
+async fn reset_after_a_lost_slot_keeps_history_and_shows_the_gap() {
+    let db = TestDb::new("reset").await;
+    db.exec("CREATE TABLE acct (id int PRIMARY KEY, balance numeric, status text) ; ALTER TABLE acct REPLICA IDENTITY FULL;")
+        .await;
+    let dir = temp_data_dir();
+    let d = dir.path();
+    let name = db.name.clone();
+    let other = format!("{name}_b");
+    let slot = format!("rowtrail_{name}");
+    ok(d, &["source", "add", "pg", &name, "--url", &db.url, "--yes"]);
+    ok(d, &["source", "add", "pg", &other, "--url", &db.url, "--yes"]);
+    db.exec("INSERT INTO acct VALUES (1, 10, 'open')").await;
+    ok(d, &["sync", &name]);
+
+    // The slot is lost (dropped by hand here; invalidated by max_slot_wal_keep_size alike).
+    connect(&db.admin_url)
+        .await
+        .execute("SELECT pg_drop_replication_slot($1)", &[&slot])
+        .await
+        .unwrap();
+    db.exec("UPDATE acct SET balance = 20 WHERE id = 1").await;
+    let o = rowtrail(d, &["sync", &name]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(err.contains(&format!("rowtrail source reset {name}")), "the error advises reset: {err}");
+    assert!(!err.contains("source rm"), "never advises deleting the history: {err}");
+    let (status, _) = ok(d, &["source", "status"]);
+    assert!(status.contains(&format!("rowtrail source reset {name}")), "{status}");
+    assert!(!status.contains("source rm"), "{status}");
+    assert_eq!(
+        status.lines().filter(|l| l.trim_start().starts_with(&format!("rowtrail_{other} "))).count(),
+        1,
+        "two sources on one server list each slot once: {status}"
+    );
+
+    // Reset: planned, asked (no terminal: refused without --yes), then done; events kept.
+    let o = rowtrail(d, &["source", "reset", &name]);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).0.contains("pg_create_logical_replication_slot"), "the plan is shown: {:?}", text(&o));
+    ok(d, &["source", "reset", &name, "--yes"]);
+    db.exec("UPDATE acct SET balance = 30, status = 'frozen' WHERE id = 1").await;
+    ok(d, &["sync", &name]);
+    let (h, _) = ok(d, &["history", "acct", "1", "--source", &name]);
+    eprintln!("{h}");
+    let (v2, gap, v1) = (h.find("v2 ").unwrap(), h.find("gap: changes between").unwrap(), h.find("v1 ").unwrap());
+    assert!(v2 < gap && gap < v1, "the gap line stands between the versions it separates:\n{h}");
+    assert!(h.contains("30") && h.contains("frozen"), "{h}");
+    let (j, _) = ok(d, &["--json", "history", "acct", "1", "--source", &name]);
+    let lines: Vec<Value> = j.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "the cached version is kept: {j}");
+    assert_eq!(lines[1]["version"], 1);
+    assert_eq!(lines[1]["gap_after"]["after_version"], 1, "{j}");
+    assert!(lines[1]["gap_after"]["to_position"].is_string() && lines[0].get("gap_after").is_none(), "{j}");
+    let api = rowtrail_core::api::Api::open(&rowtrail_core::workspace::Workspace::resolve(Some(d))).unwrap();
+    let rh = api
+        .call("record_history", serde_json::json!({"source": name, "table": "acct", "key": ["1"]}))
+        .await
+        .unwrap();
+    assert_eq!(rh["gaps"][0]["after_version"], 1, "{rh}");
+    let sources = api.call("list_sources", serde_json::json!({"slots": false})).await.unwrap();
+    assert!(sources["sources"][0]["warnings"].is_array(), "{sources}");
+
+    // rm: asks before deleting cached events; without --drop-slot says the slot stays.
+    let o = rowtrail(d, &["source", "rm", &other]);
+    assert_eq!(o.status.code(), Some(0), "no events cached from it: nothing to ask: {:?}", text(&o));
+    assert!(text(&o).1.contains("keeps holding WAL"), "{:?}", text(&o));
+    let (status, _) = ok(d, &["source", "status"]);
+    eprintln!("{status}");
+    assert!(status.contains(&format!("rowtrail_{other} ")) && status.contains("orphaned"), "{status}");
+    let o = rowtrail(d, &["source", "rm", &name]);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("cached event"), "{:?}", text(&o));
+    assert_eq!(ok(d, &["--json", "history", "acct", "1", "--source", &name]).0.lines().count(), 2, "nothing was removed");
+    ok(d, &["source", "rm", &name, "--drop-slot", "--yes"]);
+    connect(&db.admin_url)
+        .await
+        .execute("SELECT pg_drop_replication_slot($1)", &[&format!("rowtrail_{other}")])
+        .await
+        .unwrap();
 }

@@ -144,6 +144,7 @@ describe("slot warnings", () => {
     behind: null,
     task: null,
     slot: null,
+    warnings: [],
   };
   const own = { slot: "rowtrail_prod", active: true, wal_status: "reserved", retained_bytes: 10, lag_bytes: 0, confirmed_flush: "0/1", lost: false, warn: false };
   const health = (o: typeof own | null) => ({ slot: "rowtrail_prod", own: o, others: [], error: null, warn_threshold_bytes: 1 << 30, capture_problems: [] });

@@ -21,6 +21,7 @@ function source(over: Partial<SourceInfo>): SourceInfo {
     behind: null,
     task: null,
     slot: null,
+    warnings: [],
     ...over,
   };
 }

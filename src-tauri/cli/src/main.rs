@@ -675,7 +675,8 @@ async fn run_in(cli: &Cli, ws: &Workspace) -> Result<(), Failure> {
                 cache.source(s)?;
             }
             let h = history::record_history(&cache, source.as_deref(), table, key)?;
-            output::print_history(&h, cli.json, *full);
+            let gaps = cache.history_gaps(&h)?;
+            output::print_history(&h, &gaps, cli.json, *full);
         }
         Cmd::Diff { table, key, from, to, source, full } => {
             let cache = Cache::open(&cache_path)?;

@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use rowtrail_core::cache::query::{EventFilter, EventRow};
+use rowtrail_core::cache::notes::HistoryGap;
 use rowtrail_core::cache::{Cache, CacheError, Durable, SourceRecord};
 use rowtrail_core::demo::DemoInfo;
 use rowtrail_core::diff::{render_plain_with, render_value, sanitize_for_terminal, RenderOptions, ValueDiff};
@@ -315,13 +316,19 @@ const ELIDED_NOTE: &str = "(long values were shortened around their changes; --f
 
 /// Prints a record's versions, newest first. Without `full`, long values are shortened
 /// around their changes.
-pub fn print_history(h: &History, as_json: bool, full: bool) {
+pub fn print_history(h: &History, gaps: &[HistoryGap], as_json: bool, full: bool) {
+    let gap_after = |n: usize| gaps.iter().filter(move |g| g.after_version == n);
     if as_json {
         for v in h.versions.iter().rev() {
             let mut o = v.event.to_json();
             if let Some(m) = o.as_object_mut() {
                 m.insert("version".into(), v.number.into());
                 m.insert("changes".into(), v.changes.iter().map(change_json).collect());
+                // Only where the source's stream has a gap after this version, so other
+                // lines keep their shape.
+                if let Some(g) = gap_after(v.number).next() {
+                    m.insert("gap_after".into(), g.to_json());
+                }
             }
             println!("{o}");
         }
@@ -332,6 +339,10 @@ pub fn print_history(h: &History, as_json: bool, full: bool) {
     println!("{} — {} version(s), newest first", one_line(&h.label()), h.versions.len());
     for v in h.versions.iter().rev() {
         let e = &v.event;
+        for g in gap_after(v.number) {
+            println!();
+            println!("  ~~ {} ~~", sanitize(&g.describe()));
+        }
         println!();
         println!(
             "v{}  {}  {}  {} {} at {}  source {}{}",

@@ -544,6 +544,39 @@ inferred: boolean,
 unknown: boolean, };
 
 /**
+ * A gap in a record's history.
+ */
+export type GapInfo = {
+/**
+ * The version the gap follows (the next version, if any, was read after it).
+ */
+after_version: number,
+/**
+ * The last position read before the gap.
+ */
+from_position: string,
+/**
+ * Commit time of the last transaction read before it (RFC 3339), if known.
+ */
+from_time: string | null,
+/**
+ * Where reading started again.
+ */
+to_position: string,
+/**
+ * When reading started again (RFC 3339).
+ */
+to_time: string,
+/**
+ * Why.
+ */
+reason: string,
+/**
+ * One sentence for people.
+ */
+message: string, };
+
+/**
  * One structural change inside a JSON value ([`ValueDiff::Json`]).
  */
 export type JsonChange = {
@@ -866,7 +899,12 @@ columns: Array<ColumnInfo>,
 /**
  * Versions, oldest first.
  */
-versions: Array<VersionInfo>, };
+versions: Array<VersionInfo>,
+/**
+ * Stretches of the source's stream that were never read (a slot re-created by `source
+ * reset`) within this history: the record may have changed there unseen.
+ */
+gaps: Array<GapInfo>, };
 
 /**
  * Which record: a table and its key.
@@ -903,6 +941,53 @@ drop_upstream?: boolean | null,
  * PostgreSQL password for dropping the slot (otherwise the session's or the environment's).
  */
 password?: string | null, };
+
+/**
+ * What resetting a PostgreSQL source will do on its server.
+ */
+export type ResetPlanInfo = {
+/**
+ * The source.
+ */
+name: string,
+/**
+ * The slot.
+ */
+slot: string,
+/**
+ * Why: `missing`, `lost` or `ahead`.
+ */
+slot_state: string,
+/**
+ * The cache's position: the gap starts here.
+ */
+from_position: string,
+/**
+ * Cached events, all kept.
+ */
+cached_events: number,
+/**
+ * The SQL that will run, in order.
+ */
+statements: Array<string>, };
+
+/**
+ * Reset a PostgreSQL source exactly as planned.
+ */
+export type ResetSourceRequest = {
+/**
+ * The source.
+ */
+name: string,
+/**
+ * PostgreSQL password for this session (otherwise the session's or the environment's).
+ */
+password?: string | null,
+/**
+ * The plan's `statements` the user agreed to; if planning again gives different ones,
+ * nothing is changed (`conflict`).
+ */
+statements: Array<string>, };
 
 /**
  * Something that happened in the background, pushed to every subscriber (server-sent events
@@ -1046,8 +1131,8 @@ lag_bytes: number | null,
  */
 confirmed_flush: string | null,
 /**
- * The server invalidated the slot: history after its position is lost; remove and add
- * the source again.
+ * The server invalidated the slot: history after its position is lost; `reset_source`
+ * re-creates it and keeps the cached events.
  */
 lost: boolean,
 /**
@@ -1127,7 +1212,12 @@ task: TaskRef | null,
 /**
  * PostgreSQL only, when asked for: the slot's lag and retained WAL.
  */
-slot: SlotHealth | null, };
+slot: SlotHealth | null,
+/**
+ * What the user was told once about its tables (updates carrying only the key, inserts
+ * only, generated columns not sent), one sentence per table and kind.
+ */
+warnings: Array<string>, };
 
 /**
  * The sources, by name.
@@ -1506,6 +1596,8 @@ export type Commands = {
   create_pg_source: [CreatePgSourceRequest, SourceAdded];
   add_sqlite_source: [AddSqliteSourceRequest, SourceAdded];
   remove_source: [RemoveSourceRequest, SourceRemoved];
+  plan_reset_source: [SourceRequest, ResetPlanInfo];
+  reset_source: [ResetSourceRequest, SourceInfo];
   pause_source: [SourceRequest, SourceInfo];
   resume_source: [SourceRequest, SourceInfo];
   sync_source: [SourceRequest, TaskStarted];

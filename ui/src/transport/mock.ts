@@ -132,6 +132,7 @@ export function createMockTransport(total?: number): Transport {
     paused: false,
     state: "idle",
     message: null,
+    warnings: [],
     events_stored: 0,
     events_per_sec: null,
     behind: null,
@@ -307,6 +308,7 @@ export function createMockTransport(total?: number): Transport {
       key_columns: ["id"],
       columns: t.cols.map((c) => ({ name: c, type: c === "meta" ? "jsonb" : c === "id" ? "int8" : "text", key: c === "id" })),
       versions,
+      gaps: [],
     };
   }
 

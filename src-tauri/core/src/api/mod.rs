@@ -214,6 +214,8 @@ commands! {
     create_pg_source: sources::CreatePgSourceRequest => sources::SourceAdded = sources::create_pg_source;
     add_sqlite_source: sources::AddSqliteSourceRequest => sources::SourceAdded = sources::add_sqlite_source;
     remove_source: sources::RemoveSourceRequest => sources::SourceRemoved = sources::remove_source;
+    plan_reset_source: sources::SourceRequest => sources::ResetPlanInfo = sources::plan_reset_source;
+    reset_source: sources::ResetSourceRequest => sources::SourceInfo = sources::reset_source;
     pause_source: sources::SourceRequest => sources::SourceInfo = sources::pause_source;
     resume_source: sources::SourceRequest => sources::SourceInfo = sources::resume_source;
     sync_source: sources::SourceRequest => tasks::TaskStarted = sources::sync_source;

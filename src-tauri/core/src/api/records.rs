@@ -91,6 +91,42 @@ pub struct RecordHistory {
     pub columns: Vec<ColumnInfo>,
     /// Versions, oldest first.
     pub versions: Vec<VersionInfo>,
+    /// Stretches of the source's stream that were never read (a slot re-created by `source
+    /// reset`) within this history: the record may have changed there unseen.
+    pub gaps: Vec<GapInfo>,
+}
+
+/// A gap in a record's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct GapInfo {
+    /// The version the gap follows (the next version, if any, was read after it).
+    pub after_version: u64,
+    /// The last position read before the gap.
+    pub from_position: String,
+    /// Commit time of the last transaction read before it (RFC 3339), if known.
+    pub from_time: Option<String>,
+    /// Where reading started again.
+    pub to_position: String,
+    /// When reading started again (RFC 3339).
+    pub to_time: String,
+    /// Why.
+    pub reason: String,
+    /// One sentence for people.
+    pub message: String,
+}
+
+impl From<&crate::cache::notes::HistoryGap> for GapInfo {
+    fn from(g: &crate::cache::notes::HistoryGap) -> GapInfo {
+        GapInfo {
+            after_version: g.after_version as u64,
+            from_position: g.gap.from_position.clone(),
+            from_time: g.gap.from_us.map(format_us),
+            to_position: g.gap.to_position.clone(),
+            to_time: format_us(g.gap.to_us),
+            reason: g.gap.reason.clone(),
+            message: g.describe(),
+        }
+    }
 }
 
 fn key_text(v: &Value, what: &str) -> Result<String, ApiError> {
@@ -160,7 +196,9 @@ pub async fn record_history(api: &Api, req: RecordRequest) -> Result<RecordHisto
     api.with_cache(move |c| {
         let h = load_history(c, req.source.as_deref(), &req.table, &req.key)?;
         let columns = c.table_columns(h.table.id)?.iter().map(ColumnInfo::from).collect();
+        let gaps = c.history_gaps(&h)?.iter().map(GapInfo::from).collect();
         Ok(RecordHistory {
+            gaps,
             source: h.table.source.clone(),
             schema: h.table.schema.clone(),
             table: h.table.table.clone(),

@@ -101,8 +101,8 @@ pub struct SlotInfo {
     pub lag_bytes: Option<i64>,
     /// The slot's confirmed position.
     pub confirmed_flush: Option<String>,
-    /// The server invalidated the slot: history after its position is lost; remove and add
-    /// the source again.
+    /// The server invalidated the slot: history after its position is lost; `reset_source`
+    /// re-creates it and keeps the cached events.
     pub lost: bool,
     /// Retained WAL is above the warning threshold (or the slot is lost).
     pub warn: bool,
@@ -168,6 +168,9 @@ pub struct SourceInfo {
     pub task: Option<TaskRef>,
     /// PostgreSQL only, when asked for: the slot's lag and retained WAL.
     pub slot: Option<SlotHealth>,
+    /// What the user was told once about its tables (updates carrying only the key, inserts
+    /// only, generated columns not sent), one sentence per table and kind.
+    pub warnings: Vec<String>,
 }
 
 /// The sources, by name.
@@ -233,6 +236,7 @@ fn source_info(api: &Api, c: &Cache, rec: &SourceRecord) -> Result<SourceInfo, A
         behind: snap.behind,
         task: snap.task,
         slot: None,
+        warnings: c.table_warnings(rec.id)?.into_iter().map(|w| w.message).collect(),
     })
 }
 
@@ -288,7 +292,7 @@ async fn slot_health(
             }
             if health.own.is_none() {
                 health.error = Some(format!(
-                    "the server has no slot {}: changes since it was dropped are lost; remove the source and add it again",
+                    "the server has no slot {}: changes since it was dropped are lost; Reset re-creates it and keeps the cached events (the gap is recorded)",
                     cfg.slot
                 ));
             }
@@ -790,4 +794,91 @@ pub async fn watch_source(api: &Api, req: SourceRequest) -> Result<TaskStarted, 
         api.emit(ServerEvent::SourcesChanged {});
     }
     api.start_task(&req.name, TaskKind::Watch, req.password).await
+}
+
+// ------------------------------------------------------------------------------------------
+// plan_reset_source, reset_source
+// ------------------------------------------------------------------------------------------
+
+/// What resetting a PostgreSQL source will do on its server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ResetPlanInfo {
+    /// The source.
+    pub name: String,
+    /// The slot.
+    pub slot: String,
+    /// Why: `missing`, `lost` or `ahead`.
+    pub slot_state: String,
+    /// The cache's position: the gap starts here.
+    pub from_position: String,
+    /// Cached events, all kept.
+    pub cached_events: u64,
+    /// The SQL that will run, in order.
+    pub statements: Vec<String>,
+}
+
+/// Reset a PostgreSQL source exactly as planned.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(optional_fields = nullable)]
+pub struct ResetSourceRequest {
+    /// The source.
+    pub name: String,
+    /// PostgreSQL password for this session (otherwise the session's or the environment's).
+    pub password: Option<String>,
+    /// The plan's `statements` the user agreed to; if planning again gives different ones,
+    /// nothing is changed (`conflict`).
+    pub statements: Vec<String>,
+}
+
+async fn reset_plan(api: &Api, name: &str, password: Option<String>) -> Result<(sync::ResetPlan, Option<String>), ApiError> {
+    let pw = password
+        .or_else(|| api.password_for(name))
+        .or_else(|| std::env::var("ROWTRAIL_PG_PASSWORD").or_else(|_| std::env::var("PGPASSWORD")).ok());
+    let (n, pw2) = (name.to_string(), pw.clone());
+    let plan = api
+        .with_cache_async(move |cache| async move { Ok(sync::plan_reset(&cache, &n, pw2).await?) })
+        .await
+        .map_err(|e| e.scrub(pw.as_deref()))?;
+    Ok((plan, pw))
+}
+
+/// `plan_reset_source`: what re-creating a lost, dropped or overtaken slot will run. Changes nothing.
+pub async fn plan_reset_source(api: &Api, req: SourceRequest) -> Result<ResetPlanInfo, ApiError> {
+    api.inner.tasks.stop(&req.name).await;
+    let (p, _) = reset_plan(api, &req.name, req.password).await?;
+    Ok(ResetPlanInfo {
+        name: p.name,
+        slot: p.slot,
+        slot_state: p.slot_state,
+        from_position: p.from_position,
+        cached_events: p.cached_events,
+        statements: p.statements,
+    })
+}
+
+/// `reset_source`: plans again, refuses if the plan differs from the one the user saw,
+/// re-creates the slot (keeping the cached events and recording the gap) and watches the
+/// source again unless it is paused.
+pub async fn reset_source(api: &Api, req: ResetSourceRequest) -> Result<SourceInfo, ApiError> {
+    api.inner.tasks.stop(&req.name).await;
+    let (p, pw) = reset_plan(api, &req.name, req.password.clone()).await?;
+    if p.statements != req.statements {
+        return Err(ApiError::conflict(
+            "the reset plan changed since it was shown; nothing was changed: review the new plan and confirm again",
+        ));
+    }
+    let (p2, pw2) = (p.clone(), pw.clone());
+    api.with_cache_async(move |mut cache| async move { Ok(sync::apply_reset(&mut cache, &p2, pw2).await.map(|_| ())?) })
+        .await
+        .map_err(|e| e.scrub(pw.as_deref()))?;
+    api.inner.positions.clear();
+    api.remember_password(&req.name, pw.as_deref());
+    let n = req.name.clone();
+    let paused = api.with_cache(move |c| Ok(is_paused(&c.source(&n)?))).await?;
+    if !paused {
+        api.start_task(&req.name, TaskKind::Watch, pw).await?;
+    }
+    api.emit(ServerEvent::SourcesChanged {});
+    one_source(api, &req.name).await
 }

@@ -170,6 +170,20 @@ impl HistoryGap {
     }
 }
 
+impl HistoryGap {
+    /// The scripting form (`history --json`'s `gap_after`): positions, RFC 3339 times, reason.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "after_version": self.after_version,
+            "from_position": self.gap.from_position,
+            "from_time": self.gap.from_us.map(crate::time_fmt::format_us),
+            "to_position": self.gap.to_position,
+            "to_time": crate::time_fmt::format_us(self.gap.to_us),
+            "reason": self.gap.reason,
+        })
+    }
+}
+
 /// A position as a number: a PostgreSQL LSN (`0/16B3748`) or a plain number.
 fn position_num(s: &str) -> Option<i64> {
     crate::source::postgres::pgoutput::parse_lsn(s)

@@ -143,6 +143,13 @@ export function RecordScreen() {
                     <span class="muted s-fs-12px">
                       {e.op === "delete" ? "record removed" : `${v.changes.length} ${v.changes.length === 1 ? "field" : "fields"}`}
                     </span>
+                    <Show when={p.h.gaps.find((g) => g.after_version === v.number)}>
+                      {(g) => (
+                        <span class="muted s-fs-12px" data-testid="timeline-gap" title={g().message}>
+                          {" "}· ⚠ gap after
+                        </span>
+                      )}
+                    </Show>
                   </div>
                   <div class="tl-meta" title={timeTitle(e.committed_at) + "\n" + contextText(e.context)}>
                     {formatTime(e.committed_at)} · {contextActor(e.context) || "no actor"}
@@ -185,6 +192,22 @@ export function RecordScreen() {
             {contextActor(e().context) ? "by " + contextActor(e().context) : ""}
           </span>
         </div>
+        <Show when={p.h.gaps.find((g) => g.after_version === p.v.number - 1)}>
+          {(g) => (
+            <div class="banner warn" data-testid="version-gap">
+              <span class="banner-icon">⚠</span>
+              <div class="banner-body banner-msg">Before this version: {g().message}</div>
+            </div>
+          )}
+        </Show>
+        <Show when={p.v.number === p.h.versions.length && p.h.gaps.find((g) => g.after_version === p.v.number)}>
+          {(g) => (
+            <div class="banner warn" data-testid="version-gap">
+              <span class="banner-icon">⚠</span>
+              <div class="banner-body banner-msg">Since this version: {g().message}</div>
+            </div>
+          )}
+        </Show>
         <Show when={e().op === "truncate"}>
           <div class="card-body muted">The whole table was truncated: this record was removed with every other row.</div>
         </Show>

@@ -1,5 +1,5 @@
 import { createEffect, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
-import type { ApiEvent, LiveState, SourceInfo } from "../../api";
+import type { ApiEvent, LiveState, ResetPlanInfo, SourceInfo } from "../../api";
 import { call, connection, subscribe } from "../../transport";
 import { createQuery } from "../../query";
 import { useRouter } from "../../app/context";
@@ -37,8 +37,8 @@ export function slotWarning(src: SourceInfo): string | null {
   const h = src.slot;
   if (!h || h.error) return null;
   const s = h.own;
-  if (!s) return `The server has no replication slot ${h.slot}: changes made since the cache's position are lost. Remove the source and add it again to resync.`;
-  if (s.lost) return `The server invalidated slot ${s.slot} (max_slot_wal_keep_size): history after its position is missing. Remove the source and add it again to resync.`;
+  if (!s) return `The server has no replication slot ${h.slot}: changes made since the cache's position are lost. Reset re-creates it and keeps the cached events (the gap is recorded).`;
+  if (s.lost) return `The server invalidated slot ${s.slot} (max_slot_wal_keep_size): history after its position is missing. Reset re-creates it and keeps the cached events (the gap is recorded).`;
   if (s.wal_status === "unreserved") return `Slot ${s.slot} is about to be invalidated by the server (wal_status unreserved): resume capture now.`;
   if (s.warn)
     return `Slot ${s.slot} retains ${formatBytes(s.retained_bytes)} of WAL on the server (warning above ${formatBytes(h.warn_threshold_bytes)}). Resume capture so it can be freed, or remove the source and drop its slot.`;
@@ -58,6 +58,17 @@ export function SourcesScreen() {
   const withSlot = (s: SourceInfo): SourceInfo => ({ ...s, slot: slots.data()?.sources.find((x) => x.name === s.name)?.slot ?? s.slot });
   const [adding, setAdding] = createSignal(false);
   const [removing, setRemoving] = createSignal<SourceInfo | null>(null);
+  const [resetting, setResetting] = createSignal<{ plan: ResetPlanInfo } | null>(null);
+  const [resetError, setResetError] = createSignal<unknown>(null);
+  /** Plans a reset of `s`'s slot and asks, showing the SQL. */
+  const startReset = async (s: SourceInfo) => {
+    setResetError(null);
+    try {
+      setResetting({ plan: await call("plan_reset_source", { name: s.name }) });
+    } catch (e) {
+      setResetError(e);
+    }
+  };
   const [dropUpstream, setDropUpstream] = createSignal(true);
   const [busy, setBusy] = createSignal<string | null>(null);
   // Passwords are never stored, so after a restart a PostgreSQL source that needs one fails
@@ -305,9 +316,25 @@ export function SourcesScreen() {
                     </For>
                   </tbody>
                 </table>
-                <For each={data().sources.map(withSlot).filter((s) => slotWarning(s) || s.slot?.error || s.slot?.others.length || s.slot?.capture_problems?.length)}>
+                <For each={data().sources.map(withSlot).filter((s) => slotWarning(s) || s.slot?.error || s.slot?.others.length || s.slot?.capture_problems?.length || s.warnings.length)}>
                   {(s) => (
                     <div class="s-p-0-12px">
+                      <Show when={s.kind === "postgres" && s.slot && (!s.slot.own || s.slot.own.lost) && !(s.slot.error ?? "").includes("did not answer")}>
+                        <div class="s-m-8px-0-12px_fs-12px">
+                          <button class="btn" data-testid="reset-slot" onClick={() => startReset(s)}>
+                            Reset {s.name}…
+                          </button>{" "}
+                          <span class="muted">re-creates the slot and keeps the cached events; the changes in between are recorded as a gap.</span>
+                        </div>
+                      </Show>
+                      <Show when={s.warnings.length}>
+                        <details class="muted s-m-8px-0-12px_fs-12px" data-testid="table-warnings">
+                          <summary>
+                            {s.name}: {s.warnings.length} {s.warnings.length === 1 ? "note" : "notes"} about its tables
+                          </summary>
+                          <For each={s.warnings}>{(w) => <div class="banner-msg">{w}</div>}</For>
+                        </details>
+                      </Show>
                       <Show when={slotWarning(s)}>
                         <div class="banner warn" data-testid="wal-warning">
                           <span class="banner-icon">⚠</span>
@@ -390,6 +417,34 @@ export function SourcesScreen() {
               Password
               <input type="password" autocomplete="off" value={password()} onInput={(e) => setPassword(e.currentTarget.value)} data-testid="password-input" />
             </label>
+          </ConfirmDialog>
+        )}
+      </Show>
+      <Show when={resetError()}>
+        {(e) => (
+          <div class="s-p-0-12px">
+            <ErrorBanner title="Could not plan the reset" error={e()} onDismiss={() => setResetError(null)} />
+          </div>
+        )}
+      </Show>
+      <Show when={resetting()}>
+        {(r) => (
+          <ConfirmDialog
+            title={`Reset source ${r().plan.name}?`}
+            confirmLabel="Re-create the slot"
+            testid="reset-dialog"
+            onClose={() => setResetting(null)}
+            onConfirm={async () => {
+              await call("reset_source", { name: r().plan.name, statements: r().plan.statements });
+              q.refetch();
+              slots.refetch();
+            }}
+          >
+            <p class="s-m-0">
+              Keeps the {r().plan.cached_events} cached events of <strong>{r().plan.name}</strong> and starts a new slot at the server's current
+              position. The changes since {r().plan.from_position} cannot be read any more; every history that spans them shows the gap. This runs:
+            </p>
+            <pre class="mono">{r().plan.statements.join(";\n") + ";"}</pre>
           </ConfirmDialog>
         )}
       </Show>
