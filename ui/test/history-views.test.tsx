@@ -128,6 +128,7 @@ describe("Record screen", () => {
     qualified: "public.acct",
     key: [["id", "1"]],
     key_columns: ["id"],
+    gaps: [],
     columns: [
       { name: "id", type: "int4", key: true },
       { name: "balance", type: "numeric", key: false },
@@ -161,6 +162,27 @@ describe("Record screen", () => {
     ]);
     expect(el.querySelector("[data-testid=unknown-note]")?.textContent).toMatch(/not NULL/);
     expect(el.textContent).not.toContain("No change to show");
+  });
+
+  it("shows a gap in the source's history between the versions it separates", async () => {
+    const gap = {
+      after_version: 1,
+      from_position: "0/194818F",
+      from_time: "2026-12-07T10:32:52.440Z",
+      to_position: "0/1948260",
+      to_time: "2026-12-07T10:32:52.910Z",
+      reason: "slot rowtrail_prod was dropped and re-created by `rowtrail source reset`",
+      message: "gap: changes between 0/194818F and 0/1948260 were not captured; this record may have changed in between",
+    };
+    // Another key than the test above, so no cached answer stands in for this one.
+    const el = screen(to.record("prod", "public.acct", ["7"]), { record_history: { ...history, gaps: [gap] } }, RecordScreen);
+    await vi.waitFor(() => expect(el.querySelector("[data-testid=version-panel][data-version='2']")).not.toBeNull());
+    expect(el.querySelector("[data-testid=version-gap]")?.textContent).toContain("Before this version: gap: changes between 0/194818F and 0/1948260");
+    expect(el.querySelector("[data-testid=version-item][data-version='1'] [data-testid=timeline-gap]")).not.toBeNull();
+    expect(el.querySelector("[data-testid=version-item][data-version='2'] [data-testid=timeline-gap]")).toBeNull();
+    el.querySelector<HTMLElement>("[data-testid=version-item][data-version='1']")!.click();
+    await vi.waitFor(() => expect(el.querySelector("[data-testid=version-panel][data-version='1']")).not.toBeNull());
+    expect(el.querySelector("[data-testid=version-gap]")).toBeNull();
   });
 });
 
@@ -217,6 +239,7 @@ describe("Record screen, insert", () => {
       qualified: "public.acct",
       key: [["id", "2"]],
       key_columns: ["id"],
+      gaps: [],
       columns: [
         { name: "id", type: "int4", key: true },
         { name: "balance", type: "numeric", key: false },
