@@ -28,24 +28,29 @@ pub struct KnownTable {
     pub oid: u32,
 }
 
-/// The OIDs of `tables` (`(schema, name)`) on the server now; missing tables are left out.
+/// The OIDs of `tables` (`(schema, name)`) on the server now, in one round trip; missing
+/// tables are left out.
 pub async fn table_oids(client: &Client, tables: &[(String, String)]) -> Result<Vec<KnownTable>, String> {
-    let mut out = Vec::new();
-    for (schema, name) in tables {
-        let qualified = format!("{}.{}", quote_ident(schema), quote_ident(name));
-        let row = client
-            .query_one("SELECT to_regclass($1)::oid", &[&qualified])
-            .await
-            .map_err(|e| describe_pg_error(&e))?;
-        if let Some(oid) = row.get::<_, Option<u32>>(0) {
-            out.push(KnownTable {
-                schema: schema.clone(),
-                name: name.clone(),
-                oid,
-            });
-        }
-    }
-    Ok(out)
+    let schemas: Vec<&str> = tables.iter().map(|t| t.0.as_str()).collect();
+    let names: Vec<&str> = tables.iter().map(|t| t.1.as_str()).collect();
+    let rows = client
+        .query(
+            "SELECT s, n, to_regclass(quote_ident(s) || '.' || quote_ident(n))::oid
+             FROM unnest($1::text[], $2::text[]) AS t(s, n)",
+            &[&schemas, &names],
+        )
+        .await
+        .map_err(|e| describe_pg_error(&e))?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            Some(KnownTable {
+                schema: r.get(0),
+                name: r.get(1),
+                oid: r.get::<_, Option<u32>>(2)?,
+            })
+        })
+        .collect())
 }
 
 /// What changed on the server that leaves a hole in this source's capture, one sentence
