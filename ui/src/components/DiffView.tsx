@@ -1,15 +1,17 @@
 // Renders the backend's ValueDiff. Every value is a text node (never markup): audited values
 // come from production databases. Changes are marked by symbols and <del>/<ins> (struck
-// through / underlined) as well as colour.
+// through / underlined) as well as colour. Every piece of audited text goes through visible(),
+// so a bidirectional control (an RTL override) in a value is shown as an escape, not applied.
 import { For, Match, Show, Switch, type JSX } from "solid-js";
 import type { JsonChange, JsonValue, LineChange, Span, ValueDiff } from "../api";
+import { visible } from "../lib/format";
 
 export type DiffLayout = "inline" | "split";
 
 /** A value in the database's text form; NULL and the empty string are shown as such. */
 export function Value(props: { value: string | null | undefined; class?: string }): JSX.Element {
   return (
-    <Switch fallback={<span class={"val " + (props.class ?? "")}>{props.value}</span>}>
+    <Switch fallback={<span class={"val " + (props.class ?? "")}>{visible(props.value)}</span>}>
       <Match when={props.value === null || props.value === undefined}>
         <span class={"val val-null " + (props.class ?? "")} title="SQL NULL">
           NULL
@@ -29,16 +31,26 @@ function stripEol(s: string): string {
 }
 
 function jsonText(v: JsonValue): string {
-  return typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v) ?? "undefined";
+  return visible(JSON.stringify(v) ?? "undefined");
+}
+
+/** A JSON path as shown (keys are audited text too). */
+function jsonPath(path: string): string {
+  return path === "" ? "(root)" : visible(path);
+}
+
+/** A whole line of a multi-line value, without its terminator. */
+function lineText(s: string): string {
+  return visible(stripEol(s));
 }
 
 function Spans(props: { spans: Span[]; side?: "old" | "new"; stripEol?: boolean }) {
-  const visible = () =>
+  const shown = () =>
     props.spans.filter((s) => (props.side === "old" ? s.op !== "insert" : props.side === "new" ? s.op !== "delete" : true));
   return (
-    <For each={visible()}>
+    <For each={shown()}>
       {(s, i) => {
-        const text = () => (props.stripEol && i() === visible().length - 1 ? stripEol(s.text) : s.text);
+        const text = () => visible(props.stripEol && i() === shown().length - 1 ? stripEol(s.text) : s.text);
         return (
           <Switch fallback={<span>{text()}</span>}>
             <Match when={s.op === "delete"}>
@@ -73,7 +85,7 @@ function Lines(props: { lines: LineChange[]; layout: DiffLayout }) {
                   {LINE_MARK[l.op]}
                 </span>
                 <span class="d-line-text">
-                  {l.op === "changed" ? <Spans spans={l.spans} stripEol /> : stripEol(l.text)}
+                  {l.op === "changed" ? <Spans spans={l.spans} stripEol /> : lineText(l.text)}
                 </span>
               </div>
             )}
@@ -87,7 +99,7 @@ function Lines(props: { lines: LineChange[]; layout: DiffLayout }) {
             {(l) => (
               <div class={"d-line d-line-" + l.op}>
                 <span class="d-mark">{l.op === "delete" ? "−" : l.op === "changed" ? "~" : " "}</span>
-                <span class="d-line-text">{l.op === "changed" ? <Spans spans={l.spans} side="old" stripEol /> : stripEol(l.text)}</span>
+                <span class="d-line-text">{l.op === "changed" ? <Spans spans={l.spans} side="old" stripEol /> : lineText(l.text)}</span>
               </div>
             )}
           </For>
@@ -97,7 +109,7 @@ function Lines(props: { lines: LineChange[]; layout: DiffLayout }) {
             {(l) => (
               <div class={"d-line d-line-" + l.op}>
                 <span class="d-mark">{l.op === "insert" ? "+" : l.op === "changed" ? "~" : " "}</span>
-                <span class="d-line-text">{l.op === "changed" ? <Spans spans={l.spans} side="new" stripEol /> : stripEol(l.text)}</span>
+                <span class="d-line-text">{l.op === "changed" ? <Spans spans={l.spans} side="new" stripEol /> : lineText(l.text)}</span>
               </div>
             )}
           </For>
@@ -119,7 +131,7 @@ function JsonSide(props: { c: JsonChange; side: "old" | "new" }) {
   return (
     <div class={"d-jrow d-j-" + ch().kind} data-testid="json-change">
       <span class="d-mark">{props.side === "old" ? (text() ? (ch().kind === "moved" ? "↕" : "−") : " ") : text() ? (ch().kind === "moved" ? "↕" : "+") : " "}</span>
-      <code class="d-path">{props.c.path === "" ? "(root)" : props.c.path}</code>
+      <code class="d-path">{jsonPath(props.c.path)}</code>
       <span class="d-jval">
         <Show when={text()} fallback={<span class="d-absent">(absent)</span>}>
           {(t) =>
@@ -160,7 +172,7 @@ function JsonInline(props: { changes: JsonChange[] }) {
             <span class="d-mark" aria-label={c.change.kind}>
               {c.change.kind === "added" ? "+" : c.change.kind === "removed" ? "−" : c.change.kind === "moved" ? "↕" : "~"}
             </span>
-            <code class="d-path">{c.path === "" ? "(root)" : c.path}</code>
+            <code class="d-path">{jsonPath(c.path)}</code>
             <span class="d-jval">
               <Switch>
                 <Match when={c.change.kind === "added" && c.change}>

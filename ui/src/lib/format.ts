@@ -34,6 +34,17 @@ export function formatTimeZoned(iso: string | null | undefined): string {
   return `${t} ${zoneLabel(new Date(iso))}`;
 }
 
+/**
+ * A local time in a list whose header already names the zone (`header`, from zoneLabel()):
+ * the zone is repeated only for a time whose offset differs (the other side of a summer-time
+ * change), so no time reads as if it were in the header's zone when it is not.
+ */
+export function formatTimeUnder(iso: string | null | undefined, header: string = zoneLabel()): string {
+  if (!iso) return formatTime(iso);
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) || zoneLabel(d) === header ? formatTime(iso) : formatTimeZoned(iso);
+}
+
 /** `2026-11-02 09:14:03` in local time (the ISO/UTC form goes in a tooltip). */
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return "—";

@@ -4,7 +4,7 @@ import { call } from "../../transport";
 import { createQuery } from "../../query";
 import { useRouter } from "../../app/context";
 import { to, type Route } from "../../router";
-import { contextActor, contextText, formatTime, timeTitle } from "../../lib/format";
+import { contextActor, contextText, formatTimeUnder, formatTimeZoned, timeTitle, visible, zoneLabel } from "../../lib/format";
 import { isEditable } from "../../lib/keys";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Loading, Spinner } from "../../components/Spinner";
@@ -99,8 +99,8 @@ export function RecordScreen() {
 
   const keyText = () => {
     const h = history.data();
-    if (h) return h.key.map(([k, v]) => `${k} = ${v}`).join(", ");
-    return r().key.join(", ");
+    if (h) return visible(h.key.map(([k, v]) => `${k} = ${v ?? "NULL"}`).join(", "));
+    return visible(r().key.join(", "));
   };
 
   const Timeline = (p: { h: RecordHistory }) => {
@@ -111,6 +111,9 @@ export function RecordScreen() {
         <div class="listbar s-bg-transparent">
           <span>
             <strong class="s-c-fg">{p.h.versions.length}</strong> versions
+          </span>
+          <span class="subtle" title="Times are in this computer's time zone (the exact UTC time is in each version's tooltip)" data-testid="timeline-zone">
+            times {zoneLabel()}
           </span>
           <span class="spacer" />
           <span class="subtle" title="Tick two versions to compare them">
@@ -151,8 +154,8 @@ export function RecordScreen() {
                       )}
                     </Show>
                   </div>
-                  <div class="tl-meta" title={timeTitle(e.committed_at) + "\n" + contextText(e.context)}>
-                    {formatTime(e.committed_at)} · {contextActor(e.context) || "no actor"}
+                  <div class="tl-meta" title={visible(timeTitle(e.committed_at) + "\n" + contextText(e.context))}>
+                    {formatTimeUnder(e.committed_at)} · {visible(contextActor(e.context)) || "no actor"}
                   </div>
                 </div>
                 <label class="tl-cmp" onClick={(x) => x.stopPropagation()} title="Compare this version">
@@ -182,14 +185,14 @@ export function RecordScreen() {
             Version {p.v.number} <span class="muted s-fw-400">of {p.h.versions.length}</span>
           </h2>
           <OpLabel op={e().op} />
-          <span class="muted" title={timeTitle(e().committed_at)}>
-            {formatTime(e().committed_at)}
+          <span class="muted" title={timeTitle(e().committed_at)} data-testid="version-time">
+            {formatTimeZoned(e().committed_at)}
           </span>
           <a href={txnLink(e())} class="mono" data-testid="version-txn" title={`position ${e().position}`}>
-            {e().grouping === "statement" ? "statement group" : "transaction"} {e().txid}
+            {e().grouping === "statement" ? "statement group" : "transaction"} {visible(e().txid)}
           </a>
-          <span class="muted" title={contextText(e().context)}>
-            {contextActor(e().context) ? "by " + contextActor(e().context) : ""}
+          <span class="muted" title={visible(contextText(e().context))} data-testid="version-actor">
+            {contextActor(e().context) ? "by " + visible(contextActor(e().context)) : ""}
           </span>
         </div>
         <Show when={p.h.gaps.find((g) => g.after_version === p.v.number - 1)}>
@@ -248,13 +251,13 @@ export function RecordScreen() {
     <div class="screen s-flex-1" data-testid="screen-record">
       <div class="s-p-12px-20px_bb-1px-solid-border">
         <div class="crumbs">
-          <a href={to.changes()}>Changes</a> / <a href={to.changes({ source: r().source })}>{r().source}</a> /{" "}
-          <a href={to.changes({ source: r().source, table: r().table })}>{r().table}</a>
+          <a href={to.changes()}>Changes</a> / <a href={to.changes({ source: r().source })}>{visible(r().source)}</a> /{" "}
+          <a href={to.changes({ source: r().source, table: r().table })}>{visible(r().table)}</a>
         </div>
         <div class="page-head s-m-0">
           <h1 data-testid="record-title">
             <span class="mono s-fs-15px">
-              {r().table}
+              {visible(r().table)}
             </span>{" "}
             <span class="muted s-fw-400">
               {keyText()}
@@ -283,8 +286,8 @@ export function RecordScreen() {
               when={history.error()?.code === "not_found"}
               fallback={<ErrorBanner title="Could not read this record's history" error={history.error()} onRetry={history.refetch} />}
             >
-              <EmptyState title="No changes recorded for this record" testid="record-not-found" actions={<a class="btn" href={to.changes({ source: r().source, table: r().table })}>Browse {r().table}</a>}>
-                {history.error()!.message}. Check the key, or look the record up from the Changes list.
+              <EmptyState title="No changes recorded for this record" testid="record-not-found" actions={<a class="btn" href={to.changes({ source: r().source, table: r().table })}>Browse {visible(r().table)}</a>}>
+                {visible(history.error()!.message)}. Check the key, or look the record up from the Changes list.
               </EmptyState>
             </Show>
           </div>
@@ -308,8 +311,8 @@ export function RecordScreen() {
                             <h2>
                               Version {c().from} → version {c().to}
                             </h2>
-                            <span class="muted">
-                              {formatTime(h().versions[c().from - 1]?.event.committed_at)} → {formatTime(h().versions[c().to - 1]?.event.committed_at)}
+                            <span class="muted" data-testid="compare-time">
+                              {formatTimeZoned(h().versions[c().from - 1]?.event.committed_at)} → {formatTimeZoned(h().versions[c().to - 1]?.event.committed_at)}
                             </span>
                             <span class="s-flex-1" />
                             <button
