@@ -224,6 +224,7 @@ async fn an_idle_watch_lets_the_server_stop_fast_and_follows_it_back() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
 
     let (stopped, took, out) = cluster.fast_stop(Duration::from_secs(5));
+    eprintln!("pg_ctl -m fast stop with an idle watch: {took:?}");
     assert!(
         stopped && took < Duration::from_secs(5),
         "pg_ctl -m fast stop with an idle watch: stopped={stopped} in {took:?}: {out}"
