@@ -108,6 +108,7 @@ const history: RecordHistory = {
   qualified: "public.doc",
   key: [["name", `invoice${RLO}fdp.exe`]],
   key_columns: ["name"],
+  gaps: [],
   columns: [
     { name: "name", type: "text", key: true },
     { name: "owner", type: "text", key: false },
