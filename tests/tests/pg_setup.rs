@@ -345,6 +345,22 @@ async fn reset_after_a_lost_slot_keeps_history_and_shows_the_gap() {
     let sources = api.call("list_sources", serde_json::json!({"slots": false})).await.unwrap();
     assert!(sources["sources"][0]["warnings"].is_array(), "{sources}");
 
+    // The Sources screen's Reset…: planned (the SQL shown), then done as planned.
+    connect(&db.admin_url).await.execute("SELECT pg_drop_replication_slot($1)", &[&slot]).await.unwrap();
+    let plan = api.call("plan_reset_source", serde_json::json!({"name": name})).await.unwrap();
+    assert_eq!(plan["slot_state"], "missing", "{plan}");
+    let info = api
+        .call("reset_source", serde_json::json!({"name": name, "statements": plan["statements"]}))
+        .await
+        .unwrap();
+    assert_eq!(info["name"], name.as_str(), "{info}");
+    api.shutdown().await;
+    drop(api);
+    db.exec("UPDATE acct SET status = 'open' WHERE id = 1").await;
+    ok(d, &["sync", &name]);
+    let (h, _) = ok(d, &["history", "acct", "1", "--source", &name]);
+    assert_eq!(h.matches("gap: changes between").count(), 2, "{h}");
+
     // rm: asks before deleting cached events; without --drop-slot says the slot stays.
     let o = rowtrail(d, &["source", "rm", &other]);
     assert_eq!(o.status.code(), Some(0), "no events cached from it: nothing to ask: {:?}", text(&o));
@@ -355,7 +371,7 @@ async fn reset_after_a_lost_slot_keeps_history_and_shows_the_gap() {
     let o = rowtrail(d, &["source", "rm", &name]);
     assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
     assert!(text(&o).1.contains("cached event"), "{:?}", text(&o));
-    assert_eq!(ok(d, &["--json", "history", "acct", "1", "--source", &name]).0.lines().count(), 2, "nothing was removed");
+    assert_eq!(ok(d, &["--json", "history", "acct", "1", "--source", &name]).0.lines().count(), 3, "nothing was removed");
     ok(d, &["source", "rm", &name, "--drop-slot", "--yes"]);
     connect(&db.admin_url)
         .await

@@ -32,7 +32,7 @@ pub struct TableInfo {
     pub has_primary_key: bool,
     /// Whether the connected role may add it to a publication (owns it or is superuser).
     pub can_publish: bool,
-    /// Generated columns: PostgreSQL before 18 leaves them out of the change stream.
+    /// Generated columns: the change stream leaves them out.
     pub generated_columns: Vec<String>,
 }
 
@@ -369,9 +369,10 @@ pub fn plan_setup(source: &str, tables: Vec<TableInfo>, opts: &PlanOptions) -> R
         }
     }
     let generated: Vec<&TableInfo> = full.iter().chain(&insert_only).filter(|t| !t.generated_columns.is_empty()).collect();
-    if !generated.is_empty() && opts.server_version_num < 180000 {
+    // PostgreSQL 18 sends them only with publish_generated_columns, which is not set here.
+    if !generated.is_empty() {
         warnings.push(format!(
-            "PostgreSQL {} does not send generated columns in the change stream, so their values are not captured (PostgreSQL 18 can). Tables: {}",
+            "PostgreSQL {} does not send generated columns in the change stream, so their values are not captured. Tables: {}",
             opts.server_version_num / 10000,
             table_list(&generated, |t| Some(t.generated_columns.join(", ")))
         ));
@@ -706,4 +707,43 @@ pub async fn current_wal_lsn(client: &Client) -> Result<u64, String> {
         .map_err(err)?
         .get(0);
     super::pgoutput::parse_lsn(&s).ok_or_else(|| format!("unreadable LSN {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(name: &str, identity: &str, pk: bool) -> TableInfo {
+        TableInfo {
+            schema: "app".into(),
+            name: name.into(),
+            replica_identity: identity.into(),
+            has_primary_key: pk,
+            can_publish: true,
+            generated_columns: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_schema_is_published_as_a_schema_only_where_that_is_safe_and_allowed() {
+        let opts = |v: i32, superuser: bool| PlanOptions { server_version_num: v, schema: Some("app".into()), superuser };
+        let plan = plan_setup("s", vec![table("a", "default", true)], &opts(150004, true)).unwrap();
+        assert_eq!(plan.schema_publication.as_deref(), Some("app"));
+        assert!(plan.statements[0].contains("FOR TABLES IN SCHEMA \"app\""), "{:?}", plan.statements);
+        for (v, superuser, keyless, why) in [
+            (140009, true, false, "PostgreSQL 14 cannot publish a whole schema"),
+            (150004, false, false, "only a superuser"),
+            (150004, true, true, "no replica identity"),
+        ] {
+            let mut tables = vec![table("a", "default", true)];
+            if keyless {
+                tables.push(table("log", "default", false));
+            }
+            let plan = plan_setup("s", tables, &opts(v, superuser)).unwrap();
+            assert_eq!(plan.schema_publication, None);
+            assert!(plan.statements[0].contains("FOR TABLE \"app\".\"a\""), "{:?}", plan.statements);
+            let w = plan.warnings.join("\n");
+            assert!(w.contains("fixed list") && w.contains(why) && w.contains("not captured until you add them"), "{w}");
+        }
+    }
 }
