@@ -119,3 +119,52 @@ describe("Sources screen", () => {
     expect(banner.textContent).toContain(problem);
   });
 });
+
+describe("Sources screen, lost slot", () => {
+  it("offers Reset…, shows the SQL, and resets with the statements shown; lists the table notes", async () => {
+    const calls: [string, unknown][] = [];
+    const plan = {
+      name: "prod",
+      slot: "rowtrail_prod",
+      slot_state: "lost",
+      from_position: "0/16B3748",
+      cached_events: 12,
+      statements: ["SELECT pg_drop_replication_slot('rowtrail_prod')", "SELECT pg_create_logical_replication_slot('rowtrail_prod', 'pgoutput')"],
+    };
+    const lost = { slot: "rowtrail_prod", active: false, wal_status: "lost", retained_bytes: null, lag_bytes: null, confirmed_flush: null, lost: true, warn: true };
+    const src = source({
+      slot: { slot: "rowtrail_prod", own: lost, others: [], error: null, warn_threshold_bytes: 1 << 30 } as unknown as SourceInfo["slot"],
+      warnings: ["public.logs has no key: inserts only (without a primary key or replica identity its updates and deletes cannot be published)"],
+    });
+    setTransport({
+      kind: "mock",
+      call: async (c, args) => {
+        calls.push([c, args]);
+        if (c === "list_sources") return { sources: [src] };
+        if (c === "plan_reset_source") return plan;
+        if (c === "workspace_info") return null;
+        return {};
+      },
+      connect: () => () => {},
+    });
+    location.hash = "#/sources";
+    const el = document.createElement("div");
+    document.body.appendChild(el);
+    dispose = render(() => (
+      <RouterContext.Provider value={createRouter()}>
+        <SourcesScreen />
+      </RouterContext.Provider>
+    ), el);
+    const notes = await until(() => document.querySelector("[data-testid=table-warnings]"));
+    expect(notes.textContent).toContain("no key: inserts only");
+    expect(document.querySelector("[data-testid=wal-warning]")!.textContent).toContain("Reset re-creates it and keeps the cached events");
+    (await until(() => document.querySelector<HTMLButtonElement>("[data-testid=reset-slot]"))).click();
+    const dialog = await until(() => document.querySelector("[data-testid=reset-dialog]"));
+    expect(dialog.textContent).toContain("pg_create_logical_replication_slot");
+    expect(dialog.textContent).toContain("12 cached events");
+    const confirm = Array.from(dialog.querySelectorAll("button")).find((b) => b.textContent?.includes("Re-create the slot"))!;
+    confirm.click();
+    await until(() => calls.find((c) => c[0] === "reset_source"));
+    expect(calls.find((c) => c[0] === "reset_source")![1]).toEqual({ name: "prod", statements: plan.statements });
+  });
+});
