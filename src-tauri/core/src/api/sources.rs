@@ -845,7 +845,6 @@ async fn reset_plan(api: &Api, name: &str, password: Option<String>) -> Result<(
 
 /// `plan_reset_source`: what re-creating a lost, dropped or overtaken slot will run. Changes nothing.
 pub async fn plan_reset_source(api: &Api, req: SourceRequest) -> Result<ResetPlanInfo, ApiError> {
-    api.inner.tasks.stop(&req.name).await;
     let (p, _) = reset_plan(api, &req.name, req.password).await?;
     Ok(ResetPlanInfo {
         name: p.name,
@@ -861,13 +860,15 @@ pub async fn plan_reset_source(api: &Api, req: SourceRequest) -> Result<ResetPla
 /// re-creates the slot (keeping the cached events and recording the gap) and watches the
 /// source again unless it is paused.
 pub async fn reset_source(api: &Api, req: ResetSourceRequest) -> Result<SourceInfo, ApiError> {
-    api.inner.tasks.stop(&req.name).await;
     let (p, pw) = reset_plan(api, &req.name, req.password.clone()).await?;
     if p.statements != req.statements {
         return Err(ApiError::conflict(
             "the reset plan changed since it was shown; nothing was changed: review the new plan and confirm again",
         ));
     }
+    // Only now, with a plan that holds: a retrying watch must not write a checkpoint while
+    // the reset moves it.
+    api.inner.tasks.stop(&req.name).await;
     let (p2, pw2) = (p.clone(), pw.clone());
     api.with_cache_async(move |mut cache| async move { Ok(sync::apply_reset(&mut cache, &p2, pw2).await.map(|_| ())?) })
         .await

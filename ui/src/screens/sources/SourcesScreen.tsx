@@ -319,7 +319,7 @@ export function SourcesScreen() {
                 <For each={data().sources.map(withSlot).filter((s) => slotWarning(s) || s.slot?.error || s.slot?.others.length || s.slot?.capture_problems?.length || s.warnings.length)}>
                   {(s) => (
                     <div class="s-p-0-12px">
-                      <Show when={s.kind === "postgres" && s.slot && (!s.slot.own || s.slot.own.lost) && !(s.slot.error ?? "").includes("did not answer")}>
+                      <Show when={s.kind === "postgres" && (s.slot?.own?.lost || (s.slot && !s.slot.own && (s.slot.error ?? "").includes("has no slot")))}>
                         <div class="s-m-8px-0-12px_fs-12px">
                           <button class="btn" data-testid="reset-slot" onClick={() => startReset(s)}>
                             Reset {s.name}…
