@@ -434,7 +434,8 @@ fn context_map(ctx: &serde_json::Map<String, serde_json::Value>) -> BTreeMap<Str
 fn short(v: Option<&Cell>, max: usize, skip: usize) -> String {
     match v {
         None | Some(Cell::Null) => "NULL".into(),
-        Some(Cell::Missing) => "?".into(),
+        // Said as the Record screen and the CLI say it, never a bare `?`.
+        Some(Cell::Missing) => "unknown".into(),
         Some(Cell::Text(s)) => {
             let mut out = String::new();
             if skip > 0 {
@@ -502,7 +503,7 @@ fn summarize(e: &EventRow, changed: &[String]) -> String {
                 let mut s = unknown
                     .iter()
                     .take(SHOWN)
-                    .map(|c| format!("{}: ? → {}", c.name, short(e.cell(a, &c.name), WIDTH, 0)))
+                    .map(|c| format!("{}: unknown → {}", c.name, short(e.cell(a, &c.name), WIDTH, 0)))
                     .collect::<Vec<_>>()
                     .join("; ");
                 if unknown.len() > SHOWN {
@@ -1222,7 +1223,7 @@ mod tests {
         let e = row(Op::Update, Some(vec![t("1"), Cell::Missing, t("x")]), Some(vec![t("1"), t("{}"), t("x")]));
         let s = summary_of(&e);
         assert!(s.changed.is_empty());
-        assert_eq!(s.summary, "meta: ? → {} (earlier values not sent)");
+        assert_eq!(s.summary, "meta: unknown → {} (earlier values not sent)");
         let d = detail_of(&e);
         // The detail shows it as set from an unknown value, never as unchanged.
         assert_eq!(d.changes.len(), 1);

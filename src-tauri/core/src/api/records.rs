@@ -322,9 +322,13 @@ pub struct ExportHistoryRequest {
     pub format: ExportFormat,
 }
 
-/// The CSV header of a history export.
-pub(crate) const HISTORY_CSV_HEADER: [&str; 12] = [
+/// The CSV header of a history export. Columns are only ever added at the end, so scripts
+/// that read them by position keep working. `old_unknown` is `true` when the old value is not
+/// known (never sent, not inferable): `old` is then empty, as it is for NULL, and only this
+/// column tells the two apart.
+pub(crate) const HISTORY_CSV_HEADER: [&str; 13] = [
     "version", "event_id", "committed_at", "source", "txid", "op", "context", "column", "type", "old", "new", "inferred",
+    "old_unknown",
 ];
 
 /// `export_history`: oldest version first.
@@ -362,7 +366,8 @@ pub async fn export_history(api: &Api, req: ExportHistoryRequest) -> Result<Expo
                         ctx,
                     ];
                     if v.changes.is_empty() {
-                        csv_row(&mut text, base.iter().cloned().chain(std::iter::repeat_n(String::new(), 5)));
+                        let empty = HISTORY_CSV_HEADER.len() - base.len();
+                        csv_row(&mut text, base.iter().cloned().chain(std::iter::repeat_n(String::new(), empty)));
                         rows += 1;
                     }
                     for ch in &v.changes {
@@ -372,6 +377,7 @@ pub async fn export_history(api: &Api, req: ExportHistoryRequest) -> Result<Expo
                             ch.old.clone().unwrap_or_default(),
                             ch.new.clone().unwrap_or_default(),
                             ch.inferred.to_string(),
+                            ch.unknown.to_string(),
                         ];
                         csv_row(&mut text, base.iter().cloned().chain(more));
                         rows += 1;

@@ -416,12 +416,77 @@ async fn exports_parse_back() {
     assert_eq!(h["filename"], format!("shp-{key}-history.csv"));
     let rows = parse_csv(h["text"].as_str().unwrap());
     assert_eq!(rows[0][7], "column");
-    assert!(rows[1..].iter().all(|r| r.len() == 12));
+    assert!(rows[1..].iter().all(|r| r.len() == super::records::HISTORY_CSV_HEADER.len()));
     assert!(rows.iter().any(|r| r[7] == "notes" && r[10].len() > 150));
     let j = call(&f.api, "export_history", json!({"table": table, "key": [key], "format": "json"})).await;
     let first: Value = serde_json::from_str(j["text"].as_str().unwrap().lines().next().unwrap()).unwrap();
     assert_eq!(first["version"], 1);
     assert_eq!(first["op"], "insert");
+}
+
+/// A workspace whose cache holds one record captured as PostgreSQL sends a REPLICA IDENTITY
+/// DEFAULT table: the history starts with an update whose old values were never sent.
+async fn unknown_old_fixture() -> Fixture {
+    use crate::cache::writer::{WriteOp, WriterHandle};
+    use crate::event::{Cell, ChangeEvent, ColumnDef, Relation, TxnMeta};
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::resolve(Some(dir.path()));
+    let cache = Cache::open(&ws.cache_path()).unwrap();
+    let src = cache.add_source("prod", "postgres", &json!({})).unwrap();
+    let mut w = WriterHandle::spawn(cache.path(), src.id).unwrap();
+    let col = |name: &str, key| ColumnDef { name: name.into(), type_name: "text".into(), key };
+    let relation = Relation { schema: "public".into(), table: "acct".into(), columns: vec![col("id", true), col("status", false), col("memo", false)] };
+    let t = |s: &str| Cell::Text(s.into());
+    let m = Cell::Missing;
+    let begin = |n: i64| WriteOp::Begin(TxnMeta { txid: format!("{}", 700 + n), position: format!("0/{n:X}"), position_num: n, committed_us: 1_796_000_000_000_000 + n });
+    let ev = |op, before, after| WriteOp::Event { relation: 7, event: ChangeEvent { op, before, after } };
+    w.push(WriteOp::Relation { id: 7, relation }).await.unwrap();
+    for op in [
+        // The row existed before the source: the update sends only the new row.
+        begin(1), ev(Op::Update, Some(vec![t("1"), m.clone(), m.clone()]), Some(vec![t("1"), t("frozen"), Cell::Null])), WriteOp::Commit,
+        // Known from here on: a NULL memo set to text, then the record deleted.
+        begin(2), ev(Op::Update, Some(vec![t("1"), m.clone(), m.clone()]), Some(vec![t("1"), t("frozen"), t("note")])), WriteOp::Commit,
+        begin(3), ev(Op::Delete, Some(vec![t("1"), m.clone(), m.clone()]), None), WriteOp::Commit,
+    ] {
+        w.push(op).await.unwrap();
+    }
+    w.close().await.unwrap();
+    let api = Api::open(&ws).unwrap();
+    let info = DemoInfo { path: Default::default(), tables: vec!["acct".into()], events_written: 3, bad_batch_txid: String::new(), sample_record: ("acct".into(), "1".into()) };
+    Fixture { _dir: dir, ws, api, info }
+}
+
+#[tokio::test]
+async fn history_exports_tell_an_unknown_old_value_from_null() {
+    let f = unknown_old_fixture().await;
+    let h = call(&f.api, "export_history", json!({"table": "acct", "key": ["1"], "format": "csv"})).await;
+    let rows = parse_csv(h["text"].as_str().unwrap());
+    // The existing columns keep their places; the flag is added at the end.
+    let header = ["version", "event_id", "committed_at", "source", "txid", "op", "context", "column", "type", "old", "new", "inferred", "old_unknown"];
+    assert_eq!(rows[0], header);
+    let cells: Vec<[&str; 5]> = rows[1..].iter().map(|r| [r[0].as_str(), r[7].as_str(), r[9].as_str(), r[10].as_str(), r[12].as_str()]).collect();
+    assert_eq!(
+        cells,
+        vec![
+            // version, column, old, new, old_unknown: an unknown old value and a NULL one are
+            // both an empty field in `old`; the last column tells them apart.
+            ["1", "status", "", "frozen", "true"],
+            ["1", "memo", "", "", "true"],
+            ["2", "memo", "", "note", "false"],
+            ["3", "id", "1", "", "false"],
+            ["3", "status", "frozen", "", "false"],
+            ["3", "memo", "note", "", "false"],
+        ]
+    );
+    // JSON Lines: the change objects say `unknown` (and `old` is null without meaning NULL).
+    let j = call(&f.api, "export_history", json!({"table": "acct", "key": ["1"], "format": "json"})).await;
+    let lines: Vec<Value> = j["text"].as_str().unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let flags = |v: &Value| -> Vec<(String, Value, bool)> {
+        v["changes"].as_array().unwrap().iter().map(|c| (c["column"].as_str().unwrap().to_string(), c["old"].clone(), c["unknown"].as_bool().unwrap())).collect()
+    };
+    assert_eq!(flags(&lines[0]), vec![("status".into(), Value::Null, true), ("memo".into(), Value::Null, true)]);
+    assert_eq!(flags(&lines[1]), vec![("memo".into(), Value::Null, false)]);
+    assert_eq!(lines[0]["changes"][0]["diff"]["kind"], "unknown");
 }
 
 #[tokio::test]
