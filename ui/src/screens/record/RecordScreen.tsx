@@ -110,10 +110,12 @@ export function RecordScreen() {
       <aside class="timeline s-d-flex_fd-column" aria-label="Versions">
         <div class="listbar s-bg-transparent">
           <span>
-            <strong class="s-c-fg">{p.h.versions.length}</strong> versions
-          </span>
-          <span class="subtle" title="Times are in this computer's time zone (the exact UTC time is in each version's tooltip)" data-testid="timeline-zone">
-            times {zoneLabel()}
+            <strong class="s-c-fg">{p.h.versions.length}</strong> versions{" "}
+            {/* The zone alone, in the same span (the tooltip says what it is): more would wrap
+                the 300 px timeline's header. */}
+            <span class="subtle" title="Times are in this computer's time zone (the exact UTC time is in each version's tooltip)" data-testid="timeline-zone">
+              · {zoneLabel()}
+            </span>
           </span>
           <span class="spacer" />
           <span class="subtle" title="Tick two versions to compare them">
