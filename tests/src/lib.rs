@@ -76,8 +76,15 @@ pub fn pg_bin(program: &str) -> PathBuf {
 /// When a statement fails; the message names it.
 pub async fn txn_with_txid(client: &Client, sql: &str) -> String {
     client.batch_execute("BEGIN").await.unwrap();
-    client.batch_execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let txid: String = client.query_one("SELECT txid_current()::text", &[]).await.unwrap().get(0);
+    client
+        .batch_execute(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let txid: String = client
+        .query_one("SELECT txid_current()::text", &[])
+        .await
+        .unwrap()
+        .get(0);
     client.batch_execute("COMMIT").await.unwrap();
     txid
 }

@@ -235,7 +235,9 @@ async fn events_json_contract_history_lines_and_no_raw_escapes() {
     // event, and a later search also sees what was synced after the first one.
     let search = |q: &str| -> Vec<Value> {
         let (out, _) = rowtrail(data, &["events", "--json", "--search", q]);
-        out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        out.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     };
     let found = search("red alert");
     assert_eq!(found.len(), 1, "{found:?}");
@@ -247,7 +249,11 @@ async fn events_json_contract_history_lines_and_no_raw_escapes() {
         .unwrap();
     rowtrail(data, &["sync", &name]);
     let found = search("ZÜRICH");
-    assert_eq!(found.len(), 1, "case-insensitive, after a second sync: {found:?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "case-insensitive, after a second sync: {found:?}"
+    );
     assert_eq!(found[0]["key"], serde_json::json!({"id": "5002"}));
 }
 
@@ -279,7 +285,10 @@ async fn history_shows_unknown_olds_removed_records_and_short_long_values() {
     let dir = temp_data_dir();
     let data = dir.path();
     let name = db.name.clone();
-    rowtrail(data, &["source", "add", "pg", &name, "--url", &db.url, "--yes"]);
+    rowtrail(
+        data,
+        &["source", "add", "pg", &name, "--url", &db.url, "--yes"],
+    );
     db.exec(
         "UPDATE acct SET balance = 999.99, status = 'frozen' WHERE id = 1;
          DELETE FROM acct WHERE id = 1;
@@ -293,20 +302,43 @@ async fn history_shows_unknown_olds_removed_records_and_short_long_values() {
     rowtrail(data, &["sync", &name]);
 
     let (h1, _) = rowtrail(data, &["history", "acct", "1"]);
-    for line in ["balance: (unknown) → 999.99", "status: (unknown) → frozen", "(deleted; the removed record:)"] {
-        assert!(h1.lines().any(|l| l.trim() == line), "no {line:?} in:\n{h1}");
+    for line in [
+        "balance: (unknown) → 999.99",
+        "status: (unknown) → frozen",
+        "(deleted; the removed record:)",
+    ] {
+        assert!(
+            h1.lines().any(|l| l.trim() == line),
+            "no {line:?} in:\n{h1}"
+        );
     }
     let removed = h1.split("(deleted; the removed record:)").nth(1).unwrap();
-    let removed: Vec<&str> = removed.lines().map(str::trim).filter(|l| !l.is_empty()).take(4).collect();
+    let removed: Vec<&str> = removed
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(4)
+        .collect();
     // A DEFAULT delete sends only the key: the rest comes from the version before.
     assert_eq!(
         removed,
-        ["id: 1", "balance (inferred): 999.99", "status (inferred): frozen", "memo (inferred): (null)"],
+        [
+            "id: 1",
+            "balance (inferred): 999.99",
+            "status (inferred): frozen",
+            "memo (inferred): (null)"
+        ],
         "{h1}"
     );
-    assert!(!h1.contains("999.99 → (null)"), "a delete is not an update to NULL:\n{h1}");
+    assert!(
+        !h1.contains("999.99 → (null)"),
+        "a delete is not an update to NULL:\n{h1}"
+    );
     let (j1, _) = rowtrail(data, &["history", "acct", "1", "--json"]);
-    let versions: Vec<Value> = j1.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let versions: Vec<Value> = j1
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let update = &versions[1];
     assert_eq!(update["op"], "update");
     assert_eq!(
@@ -314,21 +346,37 @@ async fn history_shows_unknown_olds_removed_records_and_short_long_values() {
         json!({"column": "balance", "type": "numeric", "old": null, "new": "999.99",
                "diff": {"kind": "unknown", "new": "999.99"}, "inferred": false, "unknown": true})
     );
-    assert_eq!(versions[0]["changes"][1]["diff"], json!({"kind": "deleted", "old": "999.99"}));
+    assert_eq!(
+        versions[0]["changes"][1]["diff"],
+        json!({"kind": "deleted", "old": "999.99"})
+    );
 
     // The insert shows every column, NULL ones included; the one-word edit of a 540 KB value
     // is one short line unless --full is asked for.
     let (h2, _) = rowtrail(data, &["history", "acct", "2"]);
     let v1 = h2.split("insert").nth(1).unwrap();
     for line in ["balance: (null)", "status: new", "memo: (null)"] {
-        assert!(v1.lines().any(|l| l.trim() == line), "no {line:?} in the insert:\n{v1}");
+        assert!(
+            v1.lines().any(|l| l.trim() == line),
+            "no {line:?} in the insert:\n{v1}"
+        );
     }
     assert!(h2.len() < 5_000, "{} characters", h2.len());
-    let edit = h2.lines().find(|l| l.contains("{+WORD+}")).unwrap_or_else(|| panic!("{h2}"));
-    assert!(edit.contains("[-word-]") && edit.contains("characters …]"), "{edit}");
+    let edit = h2
+        .lines()
+        .find(|l| l.contains("{+WORD+}"))
+        .unwrap_or_else(|| panic!("{h2}"));
+    assert!(
+        edit.contains("[-word-]") && edit.contains("characters …]"),
+        "{edit}"
+    );
     assert!(h2.contains("--full"), "says how to see everything:\n{h2}");
     let (full, _) = rowtrail(data, &["history", "acct", "2", "--full"]);
-    assert!(full.len() > 540_000, "--full shows it all ({} characters)", full.len());
+    assert!(
+        full.len() > 540_000,
+        "--full shows it all ({} characters)",
+        full.len()
+    );
 
     // A newline in a key stays on its line in the list.
     let (list, _) = rowtrail(data, &["events", "--table", "k"]);
@@ -336,9 +384,19 @@ async fn history_shows_unknown_olds_removed_records_and_short_long_values() {
     assert!(list.contains("code=a\\nb"), "{list}");
 
     let err = rowtrail_fails(data, &["history", "logs", "x"]);
-    assert!(err.contains("has no key") && err.contains("rowtrail events --table public.logs"), "{err}");
+    assert!(
+        err.contains("has no key") && err.contains("rowtrail events --table public.logs"),
+        "{err}"
+    );
     assert!(!err.contains("0 column(s)"), "{err}");
     let err = rowtrail_fails(data, &["diff", "acct", "1", "--from", "0", "--to", "1"]);
-    assert_eq!(err.matches("public.acct").count(), 1, "the table is named once: {err}");
-    assert!(err.contains("id=1") && err.contains("no version 0"), "{err}");
+    assert_eq!(
+        err.matches("public.acct").count(),
+        1,
+        "the table is named once: {err}"
+    );
+    assert!(
+        err.contains("id=1") && err.contains("no version 0"),
+        "{err}"
+    );
 }

@@ -328,12 +328,21 @@ async fn primary_key_change_keeps_old_and_new_key() {
         .await;
     src.sync().await;
     let ev = src.table_events("d");
-    let ids = |key: &str| -> Vec<i64> { src.history("d", &[key]).versions.iter().map(|v| v.event.id).collect() };
+    let ids = |key: &str| -> Vec<i64> {
+        src.history("d", &[key])
+            .versions
+            .iter()
+            .map(|v| v.event.id)
+            .collect()
+    };
     let chain: Vec<i64> = ev[..5].iter().map(|e| e.id).collect();
     assert_eq!(ids("1"), chain, "forward over two key changes");
     assert_eq!(ids("3"), chain, "back over two key changes");
     assert_eq!(ev[5].op, Op::Insert);
-    assert!(!ids("1").contains(&ev[5].id), "the new record under key 2 is another record");
+    assert!(
+        !ids("1").contains(&ev[5].id),
+        "the new record under key 2 is another record"
+    );
 }
 
 #[tokio::test]
@@ -619,7 +628,11 @@ async fn unknown_old_values_are_shown_and_deletes_list_the_removed_record() {
     assert_eq!(h.versions.len(), 1);
     let v1 = &h.versions[0];
     let cols: Vec<&str> = v1.changes.iter().map(|c| c.column.as_str()).collect();
-    assert_eq!(cols, ["balance", "status"], "every column the update set is shown");
+    assert_eq!(
+        cols,
+        ["balance", "status"],
+        "every column the update set is shown"
+    );
     assert_eq!(v1.unchanged, 1, "only the key is unchanged");
     let balance = by_col(&v1.changes, "balance");
     assert!(balance.unknown, "the old balance is unknown, not NULL");
@@ -664,7 +677,11 @@ async fn unknown_old_values_are_shown_and_deletes_list_the_removed_record() {
     assert_eq!(first.event.op, Op::Update);
     let b = by_col(&first.changes, "balance");
     assert!(b.unknown && b.new.as_deref() == Some("5"), "{b:?}");
-    assert!(first.changes.iter().all(|c| c.unknown), "{:?}", first.changes);
+    assert!(
+        first.changes.iter().all(|c| c.unknown),
+        "{:?}",
+        first.changes
+    );
 
     // Deletes: the removed record, every column with its last value and kind `deleted`.
     src.db
@@ -682,18 +699,44 @@ async fn unknown_old_values_are_shown_and_deletes_list_the_removed_record() {
     assert_eq!(
         removed,
         [
-            ("id", Some("1"), &ValueDiff::Deleted { old: Some("1".into()) }),
-            ("balance", Some("5"), &ValueDiff::Deleted { old: Some("5".into()) }),
-            ("state", Some("open"), &ValueDiff::Deleted { old: Some("open".into()) }),
+            (
+                "id",
+                Some("1"),
+                &ValueDiff::Deleted {
+                    old: Some("1".into())
+                }
+            ),
+            (
+                "balance",
+                Some("5"),
+                &ValueDiff::Deleted {
+                    old: Some("5".into())
+                }
+            ),
+            (
+                "state",
+                Some("open"),
+                &ValueDiff::Deleted {
+                    old: Some("open".into())
+                }
+            ),
             ("note", None, &ValueDiff::Deleted { old: None }),
         ]
     );
-    assert!(del.changes.iter().all(|c| !c.unknown), "all known: {:?}", del.changes);
+    assert!(
+        del.changes.iter().all(|c| !c.unknown),
+        "all known: {:?}",
+        del.changes
+    );
     let j = serde_json::to_value(&del.changes[1]).unwrap();
     assert_eq!(j["diff"], json!({"kind": "deleted", "old": "5"}));
     // Comparing a version with the deletion says deleted, not "set to NULL".
     let cmp = h.compare(1, h.versions.len()).unwrap();
-    assert!(cmp.iter().all(|c| matches!(c.diff, ValueDiff::Deleted { .. })), "{cmp:?}");
+    assert!(
+        cmp.iter()
+            .all(|c| matches!(c.diff, ValueDiff::Deleted { .. })),
+        "{cmp:?}"
+    );
 
     // Row 2 was never seen before its delete: only its key is known.
     let h2 = src.history("account", &["2"]);

@@ -36,19 +36,41 @@ struct Txn {
     changes: Vec<Change>,
 }
 
+/// How far a background writer has got, and where it must wait.
+struct Pace {
+    /// Transactions committed so far.
+    done: AtomicUsize,
+    /// The writer waits before committing transaction number `gate` until it is raised: a
+    /// loaded machine starts a restarted `rowtrail watch` slower than the writer commits, and
+    /// without a pause the watches would see next to nothing of what they are meant to capture.
+    gate: AtomicUsize,
+}
+
+impl Default for Pace {
+    fn default() -> Pace {
+        Pace {
+            done: AtomicUsize::new(0),
+            gate: AtomicUsize::new(usize::MAX),
+        }
+    }
+}
+
 /// Commits `count` small random transactions on `t` (ids from `id_base`), logging each.
 async fn write_transactions(
     client: &Client,
     count: usize,
     id_base: i64,
     seed: u64,
-    progress: &AtomicUsize,
+    pace: &Pace,
 ) -> Vec<Txn> {
     let mut rng = Rng(seed);
     let mut live: Vec<i64> = Vec::new();
     let mut next_id = id_base;
     let mut log = Vec::with_capacity(count);
     for i in 0..count {
+        while i >= pace.gate.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         let mut sql = String::new();
         let mut changes = Vec::new();
         for k in 0..rng.range(1, 4) {
@@ -74,7 +96,7 @@ async fn write_transactions(
         }
         let txid = txn_with_txid(client, &sql).await;
         log.push(Txn { txid, changes });
-        progress.store(i + 1, Ordering::SeqCst);
+        pace.done.store(i + 1, Ordering::SeqCst);
     }
     log
 }
@@ -226,16 +248,21 @@ async fn kill_9_during_watch_loses_and_duplicates_nothing() {
         watch_logs(&data)
     );
 
-    let progress = Arc::new(AtomicUsize::new(0));
+    // The writer runs on for a while past each kill point (so the kill lands while changes
+    // stream), then waits until the restarted watch streams again.
+    const RUN_ON: usize = 200;
+    let mut seen = vec![walsender_pid(&admin, &slot, &[]).await];
+    let pace = Arc::new(Pace::default());
+    pace.gate.store(kills[0] + RUN_ON, Ordering::SeqCst);
     let writer = {
-        let (url, progress) = (db.url.clone(), progress.clone());
+        let (url, pace) = (db.url.clone(), pace.clone());
         tokio::spawn(async move {
             let client = connect(&url).await;
-            write_transactions(&client, TXNS, 1, writer_seed, &progress).await
+            write_transactions(&client, TXNS, 1, writer_seed, &pace).await
         })
     };
-    for &at in &kills {
-        while progress.load(Ordering::SeqCst) < at && !writer.is_finished() {
+    for (j, &at) in kills.iter().enumerate() {
+        while pace.done.load(Ordering::SeqCst) < at && !writer.is_finished() {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         tokio::time::sleep(Duration::from_millis(rng.range(0, 40))).await;
@@ -250,6 +277,10 @@ async fn kill_9_during_watch_loses_and_duplicates_nothing() {
         tokio::time::sleep(Duration::from_millis(rng.range(0, 300))).await;
         round += 1;
         child = spawn_watch(&data, &name, round);
+        // Streaming again: a walsender other than the killed watches' (whose own may linger).
+        seen.push(walsender_pid(&admin, &slot, &seen).await);
+        let next = kills.get(j + 1).map_or(usize::MAX, |k| k + RUN_ON);
+        pace.gate.store(next, Ordering::SeqCst);
     }
     let log = writer.await.expect("writer finished");
     // Let the last watch stream for a moment, then kill it too.
@@ -350,7 +381,7 @@ async fn dropped_connection_reconnects_and_delivers_everything_once() {
     // while the source is away; once it is back, phase 3 is written and the new walsender is
     // terminated in the middle of it.
     let client = connect(&src.db.url).await;
-    let unused = AtomicUsize::new(0);
+    let unused = Pace::default();
     let mut log = write_transactions(&client, PHASE, 1, 0x5eed_1234_5678_9abd, &unused).await;
     let mut terminated: Vec<i32> = Vec::new();
     let pid = walsender_pid(&admin, &slot, &terminated).await;
@@ -359,15 +390,15 @@ async fn dropped_connection_reconnects_and_delivers_everything_once() {
     log.extend(write_transactions(&client, PHASE, 100_001, 0x0dd5_eed5_0000_0001, &unused).await);
 
     let pid = walsender_pid(&admin, &slot, &terminated).await;
-    let progress = Arc::new(AtomicUsize::new(0));
+    let pace = Arc::new(Pace::default());
     let writer = {
-        let (url, progress) = (src.db.url.clone(), progress.clone());
+        let (url, pace) = (src.db.url.clone(), pace.clone());
         tokio::spawn(async move {
             let client = connect(&url).await;
-            write_transactions(&client, PHASE, 200_001, 0x0dd5_eed5_0000_0003, &progress).await
+            write_transactions(&client, PHASE, 200_001, 0x0dd5_eed5_0000_0003, &pace).await
         })
     };
-    while progress.load(Ordering::SeqCst) < PHASE / 3 && !writer.is_finished() {
+    while pace.done.load(Ordering::SeqCst) < PHASE / 3 && !writer.is_finished() {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     terminate(&admin, pid).await;

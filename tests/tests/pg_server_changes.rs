@@ -217,7 +217,9 @@ async fn an_idle_watch_lets_the_server_stop_fast_and_follows_it_back() {
         .await
         .unwrap();
     assert!(
-        wait_until(Duration::from_secs(10), || stored_keys(&cache_path) == ["1"]).await,
+        wait_until(Duration::from_secs(10), || stored_keys(&cache_path)
+            == ["1"])
+        .await,
         "the first insert is captured"
     );
     // Idle for a moment: the watch has answered the server's keepalives.
@@ -251,7 +253,10 @@ async fn an_idle_watch_lets_the_server_stop_fast_and_follows_it_back() {
         .filter(|p| p.state == SourceState::Reconnecting)
         .filter_map(|p| p.message.clone())
         .collect();
-    assert!(!reconnects.is_empty(), "the restart was reported: {reports:#?}");
+    assert!(
+        !reconnects.is_empty(),
+        "the restart was reported: {reports:#?}"
+    );
     for m in &reconnects {
         // The faces print the source's name before its messages ("stopper: …").
         assert!(
@@ -293,9 +298,16 @@ async fn listed_source(prefix: &str, schema_sql: &str, tables: &[&str]) -> commo
     let src = common::PgSrc::bare(prefix, schema_sql).await;
     let cache = src.cache();
     let list = tables.iter().map(|t| t.to_string()).collect();
-    let plan = sync::plan_postgres_source(&cache, &src.name, &src.db.url, None, TableScope::List(list), false)
-        .await
-        .unwrap_or_else(|e| panic!("plan: {e}"));
+    let plan = sync::plan_postgres_source(
+        &cache,
+        &src.name,
+        &src.db.url,
+        None,
+        TableScope::List(list),
+        false,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("plan: {e}"));
     sync::create_postgres_source(&cache, &plan, None)
         .await
         .unwrap_or_else(|e| panic!("create: {e}"));
@@ -305,13 +317,25 @@ async fn listed_source(prefix: &str, schema_sql: &str, tables: &[&str]) -> commo
 /// What `source status` and the Sources screen say about the source's capture.
 async fn status_and_screen_problems(src: &common::PgSrc) -> (Vec<String>, Vec<String>) {
     let status = sync::source_statuses(&src.cache(), None).await.unwrap();
-    let st = status.iter().find(|s| s.source.name == src.name).expect("our source");
+    let st = status
+        .iter()
+        .find(|s| s.source.name == src.name)
+        .expect("our source");
     let api = rowtrail_core::api::Api::new(src.dir.path(), &src.cache_path).unwrap();
     let list = rowtrail_core::api::sources::list_sources(&api, Default::default())
         .await
         .unwrap();
-    let info = list.sources.iter().find(|s| s.name == src.name).expect("listed");
-    let screen = info.slot.as_ref().expect("slot health asked").capture_problems.clone();
+    let info = list
+        .sources
+        .iter()
+        .find(|s| s.name == src.name)
+        .expect("listed");
+    let screen = info
+        .slot
+        .as_ref()
+        .expect("slot health asked")
+        .capture_problems
+        .clone();
     (st.problems.clone(), screen)
 }
 
@@ -329,16 +353,24 @@ async fn a_table_taken_out_of_the_publication_is_reported() {
         "nothing to report yet: {clean:?}"
     );
     src.db
-        .exec(&format!("ALTER PUBLICATION \"{}\" DROP TABLE b", src.slot()))
+        .exec(&format!(
+            "ALTER PUBLICATION \"{}\" DROP TABLE b",
+            src.slot()
+        ))
         .await;
 
     let said = sync_messages(&src).await;
     let hit = |ms: &[String]| {
-        ms.iter()
-            .any(|m| m.contains("public.b is no longer in publication") && m.contains("ADD TABLE \"public\".\"b\""))
+        ms.iter().any(|m| {
+            m.contains("public.b is no longer in publication")
+                && m.contains("ADD TABLE \"public\".\"b\"")
+        })
     };
     assert!(hit(&said), "sync reports the table left out: {said:?}");
-    assert!(!said.iter().any(|m| m.contains("public.a ")), "a is still captured: {said:?}");
+    assert!(
+        !said.iter().any(|m| m.contains("public.a ")),
+        "a is still captured: {said:?}"
+    );
     let (status, screen) = status_and_screen_problems(&src).await;
     assert!(hit(&status), "source status: {status:?}");
     assert!(hit(&screen), "Sources screen: {screen:?}");
@@ -370,7 +402,10 @@ async fn a_recreated_table_is_reported_and_starts_new_histories() {
         )
         .await;
     let said = sync_messages(&src).await;
-    let recreated = |ms: &[String]| ms.iter().any(|m| m.contains("public.acct was dropped and created again"));
+    let recreated = |ms: &[String]| {
+        ms.iter()
+            .any(|m| m.contains("public.acct was dropped and created again"))
+    };
     assert!(
         recreated(&said) && said.iter().any(|m| m.contains("not in publication")),
         "sync reports the re-created table and that it is not captured: {said:?}"
@@ -381,21 +416,34 @@ async fn a_recreated_table_is_reported_and_starts_new_histories() {
 
     // Captured again: the new table's row 1 is another record than the old table's row 1.
     src.db
-        .exec(&format!("ALTER PUBLICATION \"{}\" ADD TABLE acct", src.slot()))
+        .exec(&format!(
+            "ALTER PUBLICATION \"{}\" ADD TABLE acct",
+            src.slot()
+        ))
         .await;
     src.db.exec("INSERT INTO acct VALUES (1, 5, 'new')").await;
-    src.db.exec("UPDATE acct SET status = 'active' WHERE id = 1").await;
+    src.db
+        .exec("UPDATE acct SET status = 'active' WHERE id = 1")
+        .await;
     src.sync().await;
     let h = src.history("acct", &["1"]);
     let ops: Vec<&str> = h.versions.iter().map(|v| v.event.op.as_str()).collect();
-    assert_eq!(ops, ["insert", "update"], "a new history, not the old one continued");
+    assert_eq!(
+        ops,
+        ["insert", "update"],
+        "a new history, not the old one continued"
+    );
     let update = &h.versions[1];
     let bal = update
         .event
         .before
         .as_ref()
         .and_then(|b| {
-            let i = update.event.columns.iter().position(|c| c.name == "balance")?;
+            let i = update
+                .event
+                .columns
+                .iter()
+                .position(|c| c.name == "balance")?;
             b.get(i).cloned()
         })
         .and_then(|c| c.as_opt_str().map(str::to_string));

@@ -80,7 +80,9 @@ async fn logical_messages_become_transaction_context() {
         .await
         .unwrap();
         plan.context_prefixes = vec!["app.note".into()];
-        sync::create_postgres_source(&cache, &plan, None).await.unwrap();
+        sync::create_postgres_source(&cache, &plan, None)
+            .await
+            .unwrap();
     }
     let client = src.client().await;
     let (t1, _, _) = txn(
@@ -534,24 +536,46 @@ async fn a_watch_reports_live_once_it_has_read_the_backlog() {
     let states = || watch.states();
     // The server goes quiet after the backlog: no message says "done", yet the watch must
     // say it is live well before the walsender's periodic keepalive (wal_sender_timeout / 2).
-    let live = wait_until(Duration::from_secs(10), || async { states().contains(&SourceState::Live) }).await;
-    assert!(live, "no live report within 10 s of an idle server: {:?}", states());
-    let first_live = states().iter().position(|s| *s == SourceState::Live).unwrap();
+    let live = wait_until(Duration::from_secs(10), || async {
+        states().contains(&SourceState::Live)
+    })
+    .await;
+    assert!(
+        live,
+        "no live report within 10 s of an idle server: {:?}",
+        states()
+    );
+    let first_live = states()
+        .iter()
+        .position(|s| *s == SourceState::Live)
+        .unwrap();
     assert!(
         states()[..first_live].contains(&SourceState::CatchingUp),
         "a backlog is reported as catching up first: {:?}",
         states()
     );
-    let stored = wait_until(Duration::from_secs(10), || async { src.cache().event_count().unwrap_or(0) == BACKLOG }).await;
+    let stored = wait_until(Duration::from_secs(10), || async {
+        src.cache().event_count().unwrap_or(0) == BACKLOG
+    })
+    .await;
     assert!(stored, "the backlog is stored");
     // New changes stream in while live.
-    client.batch_execute("UPDATE t SET v = 'w' WHERE id <= 10").await.unwrap();
-    let streamed = wait_until(Duration::from_secs(10), || async { src.cache().event_count().unwrap_or(0) == BACKLOG + 10 }).await;
+    client
+        .batch_execute("UPDATE t SET v = 'w' WHERE id <= 10")
+        .await
+        .unwrap();
+    let streamed = wait_until(Duration::from_secs(10), || async {
+        src.cache().event_count().unwrap_or(0) == BACKLOG + 10
+    })
+    .await;
     assert!(streamed, "changes made while live are stored");
     let after_live: Vec<SourceState> = states()[first_live..].to_vec();
     assert!(
         after_live.iter().all(|s| *s == SourceState::Live),
         "once live, a watch does not fall back to catching up: {after_live:?}"
     );
-    watch.stop().await.unwrap_or_else(|e| panic!("the source failed: {e}"));
+    watch
+        .stop()
+        .await
+        .unwrap_or_else(|e| panic!("the source failed: {e}"));
 }

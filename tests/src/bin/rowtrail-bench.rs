@@ -109,7 +109,10 @@ impl Opts {
         let mut it = args.iter();
         while let Some(a) = it.next() {
             let v = it.next().unwrap_or_else(|| panic!("{a} needs a value"));
-            let num = || v.parse::<u64>().unwrap_or_else(|_| panic!("{a}: not a number: {v}"));
+            let num = || {
+                v.parse::<u64>()
+                    .unwrap_or_else(|_| panic!("{a}: not a number: {v}"))
+            };
             match a.as_str() {
                 "--dir" => o.dir = PathBuf::from(v),
                 "--pg-url" => o.pg_url = v.clone(),
@@ -151,7 +154,11 @@ fn note(r: u64, v: u64) -> String {
 }
 
 fn relation() -> Relation {
-    let col = |name: &str, t: &str, key: bool| ColumnDef { name: name.into(), type_name: t.into(), key };
+    let col = |name: &str, t: &str, key: bool| ColumnDef {
+        name: name.into(),
+        type_name: t.into(),
+        key,
+    };
     Relation {
         schema: "public".into(),
         table: "orders".into(),
@@ -195,20 +202,39 @@ fn werr(e: rowtrail_core::cache::CacheError) -> String {
 impl CacheFill {
     /// Creates `path` afresh (removing any old cache there) with one source; `total` is only
     /// for the progress lines.
-    async fn create(path: &Path, source: &str, kind: &str, config: serde_json::Value, total: u64) -> Result<CacheFill, String> {
+    async fn create(
+        path: &Path,
+        source: &str,
+        kind: &str,
+        config: serde_json::Value,
+        total: u64,
+    ) -> Result<CacheFill, String> {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
         let cache = Cache::open(path).map_err(|e| e.to_string())?;
-        let src = cache.add_source(source, kind, &config).map_err(|e| e.to_string())?;
+        let src = cache
+            .add_source(source, kind, &config)
+            .map_err(|e| e.to_string())?;
         drop(cache);
         let w = WriterHandle::spawn(path, src.id).map_err(werr)?;
         let now = Instant::now();
-        Ok(CacheFill { w, txn: 0, open: false, events: 0, total, started: now, last_report: now })
+        Ok(CacheFill {
+            w,
+            txn: 0,
+            open: false,
+            events: 0,
+            total,
+            started: now,
+            last_report: now,
+        })
     }
 
     async fn relation(&mut self, id: u32, relation: Relation) -> Result<(), String> {
-        self.w.push(WriteOp::Relation { id, relation }).await.map_err(werr)
+        self.w
+            .push(WriteOp::Relation { id, relation })
+            .await
+            .map_err(werr)
     }
 
     /// Commits the open transaction, if any, and begins the next one.
@@ -229,11 +255,20 @@ impl CacheFill {
     }
 
     async fn context(&mut self, key: &str, value: &str) -> Result<(), String> {
-        self.w.push(WriteOp::Context { key: key.into(), value: value.into() }).await.map_err(werr)
+        self.w
+            .push(WriteOp::Context {
+                key: key.into(),
+                value: value.into(),
+            })
+            .await
+            .map_err(werr)
     }
 
     async fn event(&mut self, relation: u32, event: ChangeEvent) -> Result<(), String> {
-        self.w.push(WriteOp::Event { relation, event }).await.map_err(werr)?;
+        self.w
+            .push(WriteOp::Event { relation, event })
+            .await
+            .map_err(werr)?;
         self.events += 1;
         if self.last_report.elapsed() >= Duration::from_secs(10) {
             self.last_report = Instant::now();
@@ -262,7 +297,10 @@ impl CacheFill {
         self.commit().await?;
         let d = self.w.close().await.map_err(werr)?;
         if d.events != self.events {
-            return Err(format!("the writer stored {} events, expected {}", d.events, self.events));
+            return Err(format!(
+                "the writer stored {} events, expected {}",
+                d.events, self.events
+            ));
         }
         Ok((d.events, self.started.elapsed()))
     }
@@ -272,7 +310,8 @@ impl CacheFill {
 /// file (as a record changed now and then over a long history), `txn_events` per transaction.
 async fn build_cache(o: &Opts, path: &Path) -> Result<(u64, Duration), String> {
     let total = o.records * o.versions;
-    let mut fill = CacheFill::create(path, "bench", "postgres", serde_json::json!({}), total).await?;
+    let mut fill =
+        CacheFill::create(path, "bench", "postgres", serde_json::json!({}), total).await?;
     fill.relation(1, relation()).await?;
     let mut n: u64 = 0;
     let mut last_tenth: Option<Instant> = None;
@@ -280,13 +319,26 @@ async fn build_cache(o: &Opts, path: &Path) -> Result<(u64, Duration), String> {
     for v in 0..o.versions {
         for r in 1..=o.records {
             if n % o.txn_events == 0 {
-                fill.begin((BASE_SECS + (v * 100_000 + r) as i64) * 1_000_000).await?;
+                fill.begin((BASE_SECS + (v * 100_000 + r) as i64) * 1_000_000)
+                    .await?;
             }
             // The before image of version v is the after image of version v-1.
             let after = cells(row(r, v));
             let before = prev[(r - 1) as usize].replace(after.clone());
-            let op = if before.is_none() { Op::Insert } else { Op::Update };
-            fill.event(1, ChangeEvent { op, before, after: Some(after) }).await?;
+            let op = if before.is_none() {
+                Op::Insert
+            } else {
+                Op::Update
+            };
+            fill.event(
+                1,
+                ChangeEvent {
+                    op,
+                    before,
+                    after: Some(after),
+                },
+            )
+            .await?;
             n += 1;
             if n == total - total / 10 {
                 last_tenth = Some(Instant::now());
@@ -295,11 +347,16 @@ async fn build_cache(o: &Opts, path: &Path) -> Result<(u64, Duration), String> {
     }
     let (events, took) = fill.finish().await?;
     if events != total {
-        return Err(format!("the writer stored {events} events, expected {total}"));
+        return Err(format!(
+            "the writer stored {events} events, expected {total}"
+        ));
     }
     if let Some(t) = last_tenth {
         // The rate over the last tenth, once the cache is large.
-        println!("cache_build_last_tenth_events_per_s={:.0}", (total / 10) as f64 / t.elapsed().as_secs_f64());
+        println!(
+            "cache_build_last_tenth_events_per_s={:.0}",
+            (total / 10) as f64 / t.elapsed().as_secs_f64()
+        );
     }
     Ok((events, took))
 }
@@ -338,14 +395,22 @@ async fn build_pg(o: &Opts, client: &tokio_postgres::Client) -> Result<Duration,
     for v in 0..o.versions as i64 {
         client.execute(&ins, &[&v, &recs]).await.map_err(e)?;
         if v % 10 == 9 {
-            eprintln!("  postgres: {} of {} versions inserted ({:.0}s)", v + 1, o.versions, started.elapsed().as_secs_f64());
+            eprintln!(
+                "  postgres: {} of {} versions inserted ({:.0}s)",
+                v + 1,
+                o.versions,
+                started.elapsed().as_secs_f64()
+            );
         }
     }
     client
         .batch_execute("SET maintenance_work_mem = '1GB'; CREATE INDEX events_record ON events (record_key, id)")
         .await
         .map_err(e)?;
-    client.batch_execute("VACUUM ANALYZE events").await.map_err(e)?;
+    client
+        .batch_execute("VACUUM ANALYZE events")
+        .await
+        .map_err(e)?;
     Ok(started.elapsed())
 }
 
@@ -360,7 +425,11 @@ fn stats(mut d: Vec<Duration>) -> Stats {
     d.sort();
     let ms = |x: Duration| x.as_secs_f64() * 1000.0;
     let n = d.len();
-    let median = if n % 2 == 1 { ms(d[n / 2]) } else { (ms(d[n / 2 - 1]) + ms(d[n / 2])) / 2.0 };
+    let median = if n % 2 == 1 {
+        ms(d[n / 2])
+    } else {
+        (ms(d[n / 2 - 1]) + ms(d[n / 2])) / 2.0
+    };
     let p95 = ms(d[((n as f64 * 0.95).ceil() as usize).clamp(1, n) - 1]);
     Stats {
         median_ms: median,
@@ -402,10 +471,17 @@ async fn history(o: &Opts) -> Result<(), String> {
     println!("history_lookups={}", o.lookups);
 
     if !o.skip_build {
-        eprintln!("history: building a cache of {} events at {}", o.records * o.versions, path.display());
+        eprintln!(
+            "history: building a cache of {} events at {}",
+            o.records * o.versions,
+            path.display()
+        );
         let (events, took) = build_cache(o, &path).await?;
         println!("cache_build_s={:.1}", took.as_secs_f64());
-        println!("cache_build_events_per_s={:.0}", events as f64 / took.as_secs_f64());
+        println!(
+            "cache_build_events_per_s={:.0}",
+            events as f64 / took.as_secs_f64()
+        );
     }
     println!("cache_bytes={}", sqlite_bytes(&path));
 
@@ -454,7 +530,10 @@ async fn history(o: &Opts) -> Result<(), String> {
     // whole history call for the same key; and the cache's query alone (its part of the
     // history call) for another random key, so that it never reads pages the history call
     // of the same key has just put into SQLite's page cache.
-    eprintln!("history: {} keys: PostgreSQL query, record_history, cache query alone", keys.len());
+    eprintln!(
+        "history: {} keys: PostgreSQL query, record_history, cache query alone",
+        keys.len()
+    );
     let stmt = client
         .prepare("SELECT id, before, after FROM events WHERE record_key = $1 ORDER BY id")
         .await
@@ -466,7 +545,11 @@ async fn history(o: &Opts) -> Result<(), String> {
         .first()
         .map(|t| t.id)
         .ok_or("the cache has no table orders")?;
-    let other_keys = random_keys(o.seed.wrapping_mul(31).wrapping_add(7), o.records, o.lookups);
+    let other_keys = random_keys(
+        o.seed.wrapping_mul(31).wrapping_add(7),
+        o.records,
+        o.lookups,
+    );
     let mut times: [Vec<Duration>; 3] = Default::default();
     for (i, (&k, &k2)) in keys.iter().zip(&other_keys).enumerate() {
         for j in 0..3 {
@@ -475,7 +558,10 @@ async fn history(o: &Opts) -> Result<(), String> {
             let n = match which {
                 0 => {
                     // PostgreSQL: the equivalent indexed query, prepared once, rows decoded as JSON.
-                    let rows = client.query(&stmt, &[&format!("[\"{k}\"]")]).await.map_err(|e| e.to_string())?;
+                    let rows = client
+                        .query(&stmt, &[&format!("[\"{k}\"]")])
+                        .await
+                        .map_err(|e| e.to_string())?;
                     for r in &rows {
                         let _id: i64 = r.get(0);
                         let _before: Option<serde_json::Value> = r.get(1);
@@ -485,10 +571,15 @@ async fn history(o: &Opts) -> Result<(), String> {
                 }
                 1 => {
                     // Rowtrail: the engine's own history call (table lookup, events, diffs).
-                    rowtrail_core::history::record_history(&cache, Some("bench"), "orders", &[k.to_string()])
-                        .map_err(|e| e.to_string())?
-                        .versions
-                        .len()
+                    rowtrail_core::history::record_history(
+                        &cache,
+                        Some("bench"),
+                        "orders",
+                        &[k.to_string()],
+                    )
+                    .map_err(|e| e.to_string())?
+                    .versions
+                    .len()
                 }
                 _ => cache
                     .record_events(table_id, &format!("[\"{k2}\"]"))
@@ -497,7 +588,9 @@ async fn history(o: &Opts) -> Result<(), String> {
             };
             times[which].push(t.elapsed());
             if n != versions {
-                return Err(format!("measurement {which}: record {k}/{k2} has {n} versions, expected {versions}"));
+                return Err(format!(
+                    "measurement {which}: record {k}/{k2} has {n} versions, expected {versions}"
+                ));
             }
         }
     }
@@ -532,7 +625,10 @@ async fn watch_slot(o: &Opts) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let deadline = Instant::now() + Duration::from_secs(3600);
     while Instant::now() < deadline {
-        let rows = client.query(&stmt, &[&o.slot, &o.lsn]).await.map_err(|e| e.to_string())?;
+        let rows = client
+            .query(&stmt, &[&o.slot, &o.lsn])
+            .await
+            .map_err(|e| e.to_string())?;
         if rows.first().is_some_and(|r| r.get::<_, bool>(0)) {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -542,7 +638,10 @@ async fn watch_slot(o: &Opts) -> Result<(), String> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Err(format!("slot {} did not reach {} within an hour", o.slot, o.lsn))
+    Err(format!(
+        "slot {} did not reach {} within an hour",
+        o.slot, o.lsn
+    ))
 }
 
 fn search_index(o: &Opts) -> Result<(), String> {
@@ -550,16 +649,22 @@ fn search_index(o: &Opts) -> Result<(), String> {
     let conn = cache.conn();
     let sql = |q: &str| conn.execute_batch(q).map_err(|e| format!("{q}: {e}"));
     let reset = || -> Result<(), String> {
-        sql("INSERT INTO events_text (events_text) VALUES ('delete-all');
+        sql(
+            "INSERT INTO events_text (events_text) VALUES ('delete-all');
              INSERT INTO events_text (events_text, rank) VALUES ('automerge', 4);
              INSERT INTO events_text (events_text, rank) VALUES ('crisismerge', 16);
              UPDATE search_progress SET last_event_id = 0;
-             PRAGMA wal_checkpoint(TRUNCATE);")
+             PRAGMA wal_checkpoint(TRUNCATE);",
+        )
     };
     // Bytes of the FTS5 index itself (its segments and structure).
     let size = || -> u64 {
-        conn.query_row("SELECT coalesce(sum(length(block)), 0) FROM events_text_data", [], |r| r.get::<_, i64>(0))
-            .unwrap_or(0) as u64
+        conn.query_row(
+            "SELECT coalesce(sum(length(block)), 0) FROM events_text_data",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap_or(0) as u64
     };
     let events = cache.event_count().map_err(|e| e.to_string())?;
     println!("events={events}");
@@ -568,8 +673,13 @@ fn search_index(o: &Opts) -> Result<(), String> {
     reset()?;
     let base = size();
     let t = Instant::now();
-    let n = rowtrail_core::cache::search::index_pending(conn, usize::MAX).map_err(|e| e.to_string())?;
-    println!("index_pending_s={:.2} (indexed {n}, index {} MiB)", t.elapsed().as_secs_f64(), size().saturating_sub(base) >> 20);
+    let n =
+        rowtrail_core::cache::search::index_pending(conn, usize::MAX).map_err(|e| e.to_string())?;
+    println!(
+        "index_pending_s={:.2} (indexed {n}, index {} MiB)",
+        t.elapsed().as_secs_f64(),
+        size().saturating_sub(base) >> 20
+    );
 
     // FTS5 settings for a bulk load, each then followed by one 'optimize'.
     for (label, setting) in [
@@ -596,15 +706,24 @@ fn search_index(o: &Opts) -> Result<(), String> {
     // The same trigram index over SQL-built bodies: both images (what index_pending indexes),
     // the after image only (before for deletes), and the after image plus the before values
     // of changed columns only.
-    let text_of = |img: &str| format!("coalesce((SELECT group_concat(value, char(10)) FROM json_each({img}) WHERE type = 'text'), '')");
+    let text_of = |img: &str| {
+        format!("coalesce((SELECT group_concat(value, char(10)) FROM json_each({img}) WHERE type = 'text'), '')")
+    };
     let changed_before = "coalesce((SELECT group_concat(b.value, char(10)) FROM json_each(before) b JOIN json_each(after) a ON a.key = b.key
                           WHERE b.type = 'text' AND b.value IS NOT a.value), '')";
     let variants = [
-        ("both_images_sql", format!("{} || char(10) || {}", text_of("before"), text_of("after"))),
+        (
+            "both_images_sql",
+            format!("{} || char(10) || {}", text_of("before"), text_of("after")),
+        ),
         ("after_image_only_sql", text_of("coalesce(after, before)")),
         (
             "after_plus_changed_before_sql",
-            format!("CASE WHEN after IS NULL THEN {} ELSE {} || char(10) || {changed_before} END", text_of("before"), text_of("after")),
+            format!(
+                "CASE WHEN after IS NULL THEN {} ELSE {} || char(10) || {changed_before} END",
+                text_of("before"),
+                text_of("after")
+            ),
         ),
     ];
     for (label, body) in variants {
@@ -612,7 +731,11 @@ fn search_index(o: &Opts) -> Result<(), String> {
         let base = size();
         let t = Instant::now();
         sql(&format!("BEGIN; INSERT INTO events_text (rowid, body) SELECT id, {body} FROM events ORDER BY id; COMMIT;"))?;
-        println!("{label}_s={:.2} (index {} MiB)", t.elapsed().as_secs_f64(), size().saturating_sub(base) >> 20);
+        println!(
+            "{label}_s={:.2} (index {} MiB)",
+            t.elapsed().as_secs_f64(),
+            size().saturating_sub(base) >> 20
+        );
     }
     Ok(())
 }
@@ -645,7 +768,14 @@ fn money(cents: u64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
 
-const ORDER_STATUSES: [&str; 6] = ["pending", "paid", "packed", "shipped", "delivered", "cancelled"];
+const ORDER_STATUSES: [&str; 6] = [
+    "pending",
+    "paid",
+    "packed",
+    "shipped",
+    "delivered",
+    "cancelled",
+];
 const ACTORS: [&str; 8] = [
     "alice@shop.example",
     "bob@shop.example",
@@ -656,11 +786,21 @@ const ACTORS: [&str; 8] = [
     "svc:inventory-sync",
     "dave@shop.example",
 ];
-const REASONS: [&str; 5] = ["checkout", "payment captured", "picked and packed", "carrier scan", "stock count"];
+const REASONS: [&str; 5] = [
+    "checkout",
+    "payment captured",
+    "picked and packed",
+    "carrier scan",
+    "stock count",
+];
 const WAREHOUSES: [&str; 4] = ["AMS-1", "BER-2", "LYS-1", "MAD-3"];
 const TIERS: [&str; 3] = ["standard", "plus", "business"];
-const FIRST: [&str; 8] = ["Ada", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances"];
-const LAST: [&str; 8] = ["Lovelace", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen"];
+const FIRST: [&str; 8] = [
+    "Ada", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances",
+];
+const LAST: [&str; 8] = [
+    "Lovelace", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen",
+];
 
 /// The relation ids of `ui-cache`'s tables.
 const REL_ORDERS: u32 = 1;
@@ -671,8 +811,16 @@ const INVENTORY_SKUS: u64 = 5_000;
 const CUSTOMERS: u64 = 20_000;
 
 fn ui_relations() -> [(u32, Relation); 3] {
-    let col = |name: &str, t: &str, key: bool| ColumnDef { name: name.into(), type_name: t.into(), key };
-    let rel = |table: &str, columns: Vec<ColumnDef>| Relation { schema: "public".into(), table: table.into(), columns };
+    let col = |name: &str, t: &str, key: bool| ColumnDef {
+        name: name.into(),
+        type_name: t.into(),
+        key,
+    };
+    let rel = |table: &str, columns: Vec<ColumnDef>| Relation {
+        schema: "public".into(),
+        table: table.into(),
+        columns,
+    };
     [
         (
             REL_ORDERS,
@@ -753,11 +901,25 @@ fn customer_row(id: u64, s: &CustomerState) -> Vec<Cell> {
     let first = FIRST[(id % 8) as usize];
     let last = LAST[(id / 8 % 8) as usize];
     let email = if s.email_rev == 0 {
-        format!("{}.{}{id}@example.com", first.to_lowercase(), last.to_lowercase())
+        format!(
+            "{}.{}{id}@example.com",
+            first.to_lowercase(),
+            last.to_lowercase()
+        )
     } else {
-        format!("{}{id}+{}@mail.example.org", first.to_lowercase(), s.email_rev)
+        format!(
+            "{}{id}+{}@mail.example.org",
+            first.to_lowercase(),
+            s.email_rev
+        )
     };
-    cells([id.to_string(), format!("{first} {last}"), email, TIERS[s.tier as usize].to_string(), pg_ts(s.updated_us)])
+    cells([
+        id.to_string(),
+        format!("{first} {last}"),
+        email,
+        TIERS[s.tier as usize].to_string(),
+        pg_ts(s.updated_us),
+    ])
 }
 
 #[derive(Clone, Copy)]
@@ -772,7 +934,13 @@ fn sku(n: u64) -> String {
 }
 
 fn stock_row(n: u64, s: &StockState) -> Vec<Cell> {
-    cells([sku(n), WAREHOUSES[(n % 4) as usize].to_string(), s.qty.to_string(), s.reserved.to_string(), pg_ts(s.updated_us)])
+    cells([
+        sku(n),
+        WAREHOUSES[(n % 4) as usize].to_string(),
+        s.qty.to_string(),
+        s.reserved.to_string(),
+        pg_ts(s.updated_us),
+    ])
 }
 
 fn cells<const N: usize>(vals: [String; N]) -> Vec<Cell> {
@@ -790,7 +958,9 @@ async fn ui_cache(o: &Opts) -> Result<(), String> {
     let total = o.events;
     let hot_versions = o.versions;
     if hot_versions == 0 || hot_versions > total {
-        return Err(format!("--versions must be between 1 and --events ({total})"));
+        return Err(format!(
+            "--versions must be between 1 and --events ({total})"
+        ));
     }
     std::fs::create_dir_all(&o.dir).map_err(|e| format!("{}: {e}", o.dir.display()))?;
     let ws = rowtrail_core::workspace::Workspace::resolve(Some(&o.dir));
@@ -816,9 +986,11 @@ async fn ui_cache(o: &Opts) -> Result<(), String> {
     while n < total {
         now_us += 200_000 + rng.below(3_000_000) as i64;
         fill.begin(now_us).await?;
-        fill.context("actor", ACTORS[rng.below(ACTORS.len() as u64) as usize]).await?;
+        fill.context("actor", ACTORS[rng.below(ACTORS.len() as u64) as usize])
+            .await?;
         if rng.below(3) == 0 {
-            fill.context("reason", REASONS[rng.below(REASONS.len() as u64) as usize]).await?;
+            fill.context("reason", REASONS[rng.below(REASONS.len() as u64) as usize])
+                .await?;
         }
         let size = 1 + rng.below(8);
         for _ in 0..size {
@@ -830,10 +1002,22 @@ async fn ui_cache(o: &Opts) -> Result<(), String> {
             if n % hot_every == 0 && hot_done < hot_versions {
                 // The record with many versions: stock of SKU-000001 moving all day.
                 let before = stock[1].map(|s| stock_row(1, &s));
-                let s = StockState { qty: 500 + rng.below(1000), reserved: rng.below(50), updated_us: now_us };
+                let s = StockState {
+                    qty: 500 + rng.below(1000),
+                    reserved: rng.below(50),
+                    updated_us: now_us,
+                };
                 stock[1] = Some(s);
-                let op = if before.is_some() { Op::Update } else { Op::Insert };
-                event = ChangeEvent { op, before, after: Some(stock_row(1, &s)) };
+                let op = if before.is_some() {
+                    Op::Update
+                } else {
+                    Op::Insert
+                };
+                event = ChangeEvent {
+                    op,
+                    before,
+                    after: Some(stock_row(1, &s)),
+                };
                 rel = REL_INVENTORY;
                 hot_done += 1;
                 counts[3] += 1;
@@ -842,16 +1026,30 @@ async fn ui_cache(o: &Opts) -> Result<(), String> {
                 if pick < 30 || live_orders.len() < 100 {
                     // A new order.
                     let id = orders.len() as u64;
-                    let s = OrderState { customer: 1 + rng.below(CUSTOMERS), status: 0, cents: 500 + rng.below(50_000), rev: 0, updated_us: now_us };
+                    let s = OrderState {
+                        customer: 1 + rng.below(CUSTOMERS),
+                        status: 0,
+                        cents: 500 + rng.below(50_000),
+                        rev: 0,
+                        updated_us: now_us,
+                    };
                     orders.push(Some(s));
                     live_orders.push(id);
-                    event = ChangeEvent { op: Op::Insert, before: None, after: Some(order_row(id, &s)) };
+                    event = ChangeEvent {
+                        op: Op::Insert,
+                        before: None,
+                        after: Some(order_row(id, &s)),
+                    };
                     rel = REL_ORDERS;
                     counts[0] += 1;
                 } else if pick < 70 {
                     // An order moves on (mostly recent ones).
                     let len = live_orders.len() as u64;
-                    let i = if rng.below(4) == 0 { rng.below(len) } else { len - 1 - rng.below(len.min(5_000)) };
+                    let i = if rng.below(4) == 0 {
+                        rng.below(len)
+                    } else {
+                        len - 1 - rng.below(len.min(5_000))
+                    };
                     let id = live_orders[i as usize];
                     let old = orders[id as usize].expect("live order");
                     let mut s = old;
@@ -863,7 +1061,11 @@ async fn ui_cache(o: &Opts) -> Result<(), String> {
                         s.cents = 500 + rng.below(50_000);
                     }
                     orders[id as usize] = Some(s);
-                    event = ChangeEvent { op: Op::Update, before: Some(order_row(id, &old)), after: Some(order_row(id, &s)) };
+                    event = ChangeEvent {
+                        op: Op::Update,
+                        before: Some(order_row(id, &old)),
+                        after: Some(order_row(id, &s)),
+                    };
                     rel = REL_ORDERS;
                     counts[1] += 1;
                 } else if pick < 74 {
@@ -871,7 +1073,11 @@ async fn ui_cache(o: &Opts) -> Result<(), String> {
                     let i = rng.below(live_orders.len() as u64) as usize;
                     let id = live_orders.swap_remove(i);
                     let old = orders[id as usize].take().expect("live order");
-                    event = ChangeEvent { op: Op::Delete, before: Some(order_row(id, &old)), after: None };
+                    event = ChangeEvent {
+                        op: Op::Delete,
+                        before: Some(order_row(id, &old)),
+                        after: None,
+                    };
                     rel = REL_ORDERS;
                     counts[2] += 1;
                 } else if pick < 86 {
@@ -879,7 +1085,11 @@ async fn ui_cache(o: &Opts) -> Result<(), String> {
                     let id = 1 + rng.below(CUSTOMERS);
                     let old = customers[id as usize];
                     let s = match old {
-                        None => CustomerState { tier: 0, email_rev: 0, updated_us: now_us },
+                        None => CustomerState {
+                            tier: 0,
+                            email_rev: 0,
+                            updated_us: now_us,
+                        },
                         Some(mut s) => {
                             if rng.below(2) == 0 {
                                 s.tier = ((s.tier as u64 + 1 + rng.below(2)) % 3) as u8;
@@ -891,18 +1101,38 @@ async fn ui_cache(o: &Opts) -> Result<(), String> {
                         }
                     };
                     customers[id as usize] = Some(s);
-                    let op = if old.is_some() { Op::Update } else { Op::Insert };
-                    event = ChangeEvent { op, before: old.map(|o| customer_row(id, &o)), after: Some(customer_row(id, &s)) };
+                    let op = if old.is_some() {
+                        Op::Update
+                    } else {
+                        Op::Insert
+                    };
+                    event = ChangeEvent {
+                        op,
+                        before: old.map(|o| customer_row(id, &o)),
+                        after: Some(customer_row(id, &s)),
+                    };
                     rel = REL_CUSTOMERS;
                     counts[if old.is_some() { 1 } else { 0 }] += 1;
                 } else {
                     // A stock level changes (never the record with many versions).
                     let k = 2 + rng.below(INVENTORY_SKUS - 1);
                     let old = stock[k as usize];
-                    let s = StockState { qty: rng.below(2_000), reserved: rng.below(40), updated_us: now_us };
+                    let s = StockState {
+                        qty: rng.below(2_000),
+                        reserved: rng.below(40),
+                        updated_us: now_us,
+                    };
                     stock[k as usize] = Some(s);
-                    let op = if old.is_some() { Op::Update } else { Op::Insert };
-                    event = ChangeEvent { op, before: old.map(|o| stock_row(k, &o)), after: Some(stock_row(k, &s)) };
+                    let op = if old.is_some() {
+                        Op::Update
+                    } else {
+                        Op::Insert
+                    };
+                    event = ChangeEvent {
+                        op,
+                        before: old.map(|o| stock_row(k, &o)),
+                        after: Some(stock_row(k, &s)),
+                    };
                     rel = REL_INVENTORY;
                     counts[if old.is_some() { 1 } else { 0 }] += 1;
                 }
@@ -914,12 +1144,19 @@ async fn ui_cache(o: &Opts) -> Result<(), String> {
     let txns = fill.txn;
     let (events, took) = fill.finish().await?;
     if hot_done != hot_versions {
-        return Err(format!("the record with many versions got {hot_done} versions, expected {hot_versions}"));
+        return Err(format!(
+            "the record with many versions got {hot_done} versions, expected {hot_versions}"
+        ));
     }
     println!("ui_cache_dir={}", o.dir.display());
     println!("ui_cache_events={events}");
     println!("ui_cache_transactions={txns}");
-    println!("ui_cache_inserts={} ui_cache_updates={} ui_cache_deletes={}", counts[0] + 1, counts[1] + counts[3] - 1, counts[2]);
+    println!(
+        "ui_cache_inserts={} ui_cache_updates={} ui_cache_deletes={}",
+        counts[0] + 1,
+        counts[1] + counts[3] - 1,
+        counts[2]
+    );
     println!("ui_cache_source=shop");
     println!("ui_cache_record_table=public.inventory");
     println!("ui_cache_record_key={}", sku(1));

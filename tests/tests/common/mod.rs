@@ -119,7 +119,11 @@ impl PgSrc {
         };
         let (path, name) = (self.cache_path.clone(), self.name.clone());
         let runner = tokio::spawn(async move { sync::run_source(&path, &name, None, &opts).await });
-        Watch { reports, cancel, runner }
+        Watch {
+            reports,
+            cancel,
+            runner,
+        }
     }
 
     /// Every stored event, oldest first.
@@ -174,7 +178,12 @@ pub struct Watch {
 impl Watch {
     /// The states reported so far, in order.
     pub fn states(&self) -> Vec<SourceState> {
-        self.reports.lock().unwrap().iter().map(|p| p.state).collect()
+        self.reports
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|p| p.state)
+            .collect()
     }
 
     /// Stops following (within 30 s) and returns how the run ended.
