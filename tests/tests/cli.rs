@@ -157,6 +157,7 @@ fn mistakes_are_named_and_exit_with_the_readmes_codes() {
             "source named \"nosuch\"",
         ),
         (&["sync", "nosuch"], 1, "\"nosuch\""),
+        (&["source", "reset", "demo", "--yes"], 2, "only PostgreSQL sources"),
         (
             &["source", "add", "pg", "x", "--url", "mysql://db", "--yes"],
             2,

@@ -534,6 +534,17 @@ async fn run_in(cli: &Cli, ws: &Workspace) -> Result<(), Failure> {
         }
         Cmd::Source(SourceCmd::Reset { name, yes }) => {
             let mut cache = Cache::open(&cache_path)?;
+            // Asking a SQLite source for a slot is a usage mistake (2), not a failure to reset.
+            let kind = cache.source(name)?.kind;
+            if kind != "postgres" {
+                return Err(Failure {
+                    code: 2,
+                    message: format!(
+                        "source {}: only PostgreSQL sources have a slot to reset (it is a {kind} source)",
+                        output::sanitize(name)
+                    ),
+                });
+            }
             let pw = password(&cli)?;
             let plan = sync::plan_reset(&cache, name, pw.clone()).await?;
             output::print_reset_plan(&plan, cli.json);
