@@ -17,15 +17,17 @@
 
 mod common;
 
+use common::Watch;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rowtrail_core::cache::query::EventFilter;
-use rowtrail_core::cache::{Cache, Durable};
+use rowtrail_core::cache::Cache;
 use rowtrail_core::source::postgres::catalog::TableScope;
-use rowtrail_core::source::{Progress, RunOptions, RunUntil, SourceError, SourceState};
+use rowtrail_core::source::{Progress, RunOptions, RunUntil, SourceState};
 use rowtrail_core::sync;
 use rowtrail_tests::{connect, workspace_root};
 use tokio_util::sync::CancellationToken;
@@ -118,47 +120,6 @@ impl Drop for OwnCluster {
     fn drop(&mut self) {
         let _ = Command::new(script()).arg("stop").arg(&self.dir).output();
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A source followed in the background as `rowtrail watch` does, with its progress reports.
-struct Watch {
-    reports: Arc<Mutex<Vec<Progress>>>,
-    cancel: CancellationToken,
-    runner: tokio::task::JoinHandle<Result<Durable, SourceError>>,
-}
-
-impl Watch {
-    fn start(cache_path: &Path, name: &str) -> Watch {
-        let reports: Arc<Mutex<Vec<Progress>>> = Arc::default();
-        let cancel = CancellationToken::new();
-        let opts = RunOptions {
-            until: RunUntil::Cancelled,
-            cancel: cancel.clone(),
-            progress: Some({
-                let reports = reports.clone();
-                Arc::new(move |p: &Progress| reports.lock().unwrap().push(p.clone()))
-            }),
-        };
-        let (path, name) = (cache_path.to_path_buf(), name.to_string());
-        let runner = tokio::spawn(async move { sync::run_source(&path, &name, None, &opts).await });
-        Watch {
-            reports,
-            cancel,
-            runner,
-        }
-    }
-
-    fn reports(&self) -> Vec<Progress> {
-        self.reports.lock().unwrap().clone()
-    }
-
-    async fn stop(self) -> Result<Durable, SourceError> {
-        self.cancel.cancel();
-        tokio::time::timeout(Duration::from_secs(30), self.runner)
-            .await
-            .expect("the watch stops when cancelled")
-            .expect("no panic")
     }
 }
 

@@ -8,7 +8,7 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -107,23 +107,7 @@ impl PgSrc {
     /// Starts following the source in the background (as `rowtrail watch` does), recording
     /// every progress report.
     pub fn watch(&self) -> Watch {
-        let reports: Arc<Mutex<Vec<Progress>>> = Arc::default();
-        let cancel = CancellationToken::new();
-        let opts = RunOptions {
-            until: RunUntil::Cancelled,
-            cancel: cancel.clone(),
-            progress: Some({
-                let reports = reports.clone();
-                Arc::new(move |p: &Progress| reports.lock().unwrap().push(p.clone()))
-            }),
-        };
-        let (path, name) = (self.cache_path.clone(), self.name.clone());
-        let runner = tokio::spawn(async move { sync::run_source(&path, &name, None, &opts).await });
-        Watch {
-            reports,
-            cancel,
-            runner,
-        }
+        Watch::start(&self.cache_path, &self.name)
     }
 
     /// Every stored event, oldest first.
@@ -176,6 +160,30 @@ pub struct Watch {
 }
 
 impl Watch {
+    /// Starts following source `name` of the cache at `cache_path` in the background (as
+    /// `rowtrail watch` does), recording every progress report.
+    pub fn start(cache_path: &Path, name: &str) -> Watch {
+        let reports: Arc<Mutex<Vec<Progress>>> = Arc::default();
+        let cancel = CancellationToken::new();
+        let opts = RunOptions {
+            until: RunUntil::Cancelled,
+            cancel: cancel.clone(),
+            progress: Some({
+                let reports = reports.clone();
+                Arc::new(move |p: &Progress| reports.lock().unwrap().push(p.clone()))
+            }),
+        };
+        let (path, name) = (cache_path.to_path_buf(), name.to_string());
+        let runner = tokio::spawn(async move { sync::run_source(&path, &name, None, &opts).await });
+        Watch { reports, cancel, runner }
+    }
+
+    /// Every progress report so far, in order.
+    #[allow(dead_code)] // not every test file that includes this module looks at them
+    pub fn reports(&self) -> Vec<Progress> {
+        self.reports.lock().unwrap().clone()
+    }
+
     /// The states reported so far, in order.
     pub fn states(&self) -> Vec<SourceState> {
         self.reports
