@@ -3,40 +3,13 @@
 // `deleted`, never "cleared" to NULL) — in DiffView, the Record screen and the Transaction
 // screen. The backend's answers below have the shapes tests/tests/pg_records.rs checks
 // against a real PostgreSQL.
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { render } from "solid-js/web";
+import { describe, expect, it, vi } from "vitest";
+import { mount, screen, unmount } from "./mount";
 import { DiffView } from "../src/components/DiffView";
 import { RecordScreen } from "../src/screens/record/RecordScreen";
 import { TransactionScreen } from "../src/screens/transaction/TransactionScreen";
-import { RouterContext } from "../src/app/context";
-import { createRouter, to } from "../src/router";
-import { setTransport } from "../src/transport";
+import { to } from "../src/router";
 import type { EventSummary, FieldChangeInfo, RecordHistory, TransactionDetail, ValueDiff } from "../src/api";
-
-let dispose: (() => void) | null = null;
-afterEach(() => {
-  dispose?.();
-  dispose = null;
-  document.body.innerHTML = "";
-  setTransport(null);
-  location.hash = "";
-});
-
-function mount(f: () => unknown) {
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  dispose = render(f as never, el);
-  return el;
-}
-
-function screen(hash: string, answers: Record<string, unknown>, Screen: () => unknown) {
-  setTransport({ kind: "mock", call: async (c) => answers[c] ?? {}, connect: () => () => {} });
-  location.hash = hash;
-  return mount(() => {
-    const router = createRouter();
-    return <RouterContext.Provider value={router}>{Screen() as never}</RouterContext.Provider>;
-  });
-}
 
 const summary = (id: number, op: EventSummary["op"]): EventSummary => ({
   id,
@@ -89,11 +62,11 @@ describe("DiffView for unknown and deleted", () => {
     expect(el.querySelector("ins")?.textContent).toBe("999.99");
     expect(el.querySelector(".val-null")).toBeNull();
     expect(el.textContent).not.toContain("unchanged");
-    dispose?.();
+    unmount();
     el = diff({ kind: "unknown", new: "999.99" }, "split");
     expect(el.querySelector(".d-old")?.textContent).toBe("unknown");
     expect(el.querySelector(".d-new")?.textContent).toBe("999.99");
-    dispose?.();
+    unmount();
     // Set to NULL from an unknown value: only the new side is NULL.
     el = diff({ kind: "unknown", new: null });
     expect(el.querySelector(".d-ins .val-null")?.textContent).toBe("NULL");
@@ -106,14 +79,14 @@ describe("DiffView for unknown and deleted", () => {
     expect(el.querySelector("del")?.textContent).toBe("999.99");
     expect(el.querySelector(".val-null")).toBeNull();
     expect(el.textContent).not.toContain("→");
-    dispose?.();
+    unmount();
     el = diff({ kind: "deleted", old: null });
     expect(el.querySelector("del .val-null")?.textContent).toBe("NULL");
-    dispose?.();
+    unmount();
     el = diff({ kind: "deleted", old: null }, "inline", true);
     expect(el.querySelector("[data-testid=value-unknown]")).not.toBeNull();
     expect(el.querySelector(".val-null")).toBeNull();
-    dispose?.();
+    unmount();
     el = diff({ kind: "deleted", old: "999.99" }, "split");
     expect(el.querySelector(".d-old")?.textContent).toBe("999.99");
     expect(el.querySelector(".d-new")?.textContent).toBe("deleted");

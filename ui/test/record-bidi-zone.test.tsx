@@ -2,13 +2,12 @@
 // audited value, key, column or actor is shown as a visible escape (`\u{202e}`), never
 // applied (an RTL override would make `invoice‮fdp.exe` read `invoiceexe.pdf`); and the
 // Record screen's times carry their time zone, as the Changes list and Transaction screen do.
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { render } from "solid-js/web";
+import { describe, expect, it, vi } from "vitest";
+import { mount, screen } from "./mount";
 import { DiffView } from "../src/components/DiffView";
 import { FieldChanges } from "../src/components/FieldChanges";
 import { RecordScreen } from "../src/screens/record/RecordScreen";
-import { RouterContext } from "../src/app/context";
-import { createRouter, to } from "../src/router";
+import { to } from "../src/router";
 import { setTransport } from "../src/transport";
 import { formatTimeUnder, zoneLabel } from "../src/lib/format";
 import type { EventSummary, FieldChangeInfo, RecordHistory, ValueDiff } from "../src/api";
@@ -17,22 +16,6 @@ const RLO = "\u202e";
 const ESC = "\\u{202e}";
 /** Any bidirectional control a browser would apply. */
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
-
-let dispose: (() => void) | null = null;
-afterEach(() => {
-  dispose?.();
-  dispose = null;
-  document.body.innerHTML = "";
-  setTransport(null);
-  location.hash = "";
-});
-
-function mount(f: () => unknown) {
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  dispose = render(f as never, el);
-  return el;
-}
 
 /** Every piece of text a user can see or hover: text content and tooltips. */
 function shownText(el: HTMLElement): string {
@@ -137,16 +120,7 @@ const history: RecordHistory = {
 };
 
 function recordScreen(h: RecordHistory) {
-  setTransport({ kind: "mock", call: async (c) => (c === "record_history" ? h : {}), connect: () => () => {} });
-  location.hash = to.record("prod", "public.doc", [`invoice${RLO}fdp.exe`]);
-  return mount(() => {
-    const router = createRouter();
-    return (
-      <RouterContext.Provider value={router}>
-        <RecordScreen />
-      </RouterContext.Provider>
-    );
-  });
+  return screen(to.record("prod", "public.doc", [`invoice${RLO}fdp.exe`]), { record_history: h }, () => <RecordScreen />);
 }
 
 describe("Record screen", () => {
