@@ -299,19 +299,10 @@ pub async fn create_postgres_source(
         publications: plan.plan.publications(),
         scope: plan.scope.clone(),
         context_prefixes: plan.context_prefixes.clone(),
+        reused_publications: plan.plan.reused_publications.iter().map(|p| p.name.clone()).collect(),
+        schema_publication: plan.plan.schema_publication.clone(),
     };
-    let mut value = serde_json::to_value(&cfg).map_err(|e| config_err(&plan.name, e.to_string()))?;
-    if let Some(o) = value.as_object_mut() {
-        // Kept beside the stream's settings: which publications are someone else's (never
-        // dropped) and whether the publication follows a whole schema.
-        let reused: Vec<&str> = plan.plan.reused_publications.iter().map(|p| p.name.as_str()).collect();
-        if !reused.is_empty() {
-            o.insert("reused_publications".into(), serde_json::json!(reused));
-        }
-        if let Some(s) = &plan.plan.schema_publication {
-            o.insert("schema_publication".into(), serde_json::json!(s));
-        }
-    }
+    let value = serde_json::to_value(&cfg).map_err(|e| config_err(&plan.name, e.to_string()))?;
     let registered = async {
         let rec = cache.add_source(&plan.name, "postgres", &value)?;
         // What `source add` just said about each table is not said again by the stream.
@@ -439,15 +430,6 @@ pub fn cached_events(cache: &Cache, name: &str) -> Result<u64, SourceError> {
     Ok(n as u64)
 }
 
-/// The publications of a PostgreSQL source that someone else owns (reused as they were).
-fn reused_publications(rec: &SourceRecord) -> Vec<String> {
-    rec.config
-        .get("reused_publications")
-        .and_then(|v| v.as_array())
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-        .unwrap_or_default()
-}
-
 /// What removing `name` without dropping upstream objects leaves on a PostgreSQL server (empty
 /// for other kinds), with the SQL that drops it.
 pub fn left_on_server(rec: &SourceRecord) -> (Vec<String>, Vec<String>) {
@@ -455,11 +437,10 @@ pub fn left_on_server(rec: &SourceRecord) -> (Vec<String>, Vec<String>) {
     if rec.kind != "postgres" {
         return (Vec::new(), Vec::new());
     }
-    let reused = reused_publications(rec);
-    let ours: Vec<&String> = cfg.publications.iter().filter(|p| !reused.contains(p)).collect();
+    let ours: Vec<&String> = cfg.publications.iter().filter(|p| !cfg.reused_publications.contains(p)).collect();
     let mut left = vec![format!("replication slot {} (it keeps holding WAL on the server until dropped)", cfg.slot)];
     left.extend(ours.iter().map(|p| format!("publication {p}")));
-    let mut sql = vec![format!("SELECT pg_drop_replication_slot('{}')", cfg.slot.replace('\'', "''"))];
+    let mut sql = vec![format!("SELECT pg_drop_replication_slot({})", catalog::quote_literal(&cfg.slot))];
     sql.extend(ours.iter().map(|p| format!("DROP PUBLICATION {}", catalog::quote_ident(p))));
     (left, sql)
 }
@@ -485,7 +466,7 @@ pub async fn remove_source(
                     info.password = password;
                 }
                 let client = connect(name, &info).await?;
-                let reused = reused_publications(&rec);
+                let reused = &cfg.reused_publications;
                 let ours: Vec<String> = cfg.publications.iter().filter(|p| !reused.contains(p)).cloned().collect();
                 catalog::drop_objects(&client, &cfg.slot, &ours, true)
                     .await
@@ -581,7 +562,7 @@ pub async fn plan_reset(cache: &Cache, name: &str, password: Option<String>) -> 
                     ),
                 ));
             };
-            statements.push(format!("SELECT pg_drop_replication_slot('{}')", cfg.slot.replace('\'', "''")));
+            statements.push(format!("SELECT pg_drop_replication_slot({})", catalog::quote_literal(&cfg.slot)));
             state.to_string()
         }
     };
@@ -592,14 +573,13 @@ pub async fn plan_reset(cache: &Cache, name: &str, password: Option<String>) -> 
         .map_err(|m| config_err(name, m))?;
     let missing: Vec<&String> = cfg.publications.iter().filter(|p| !existing.iter().any(|e| &e.name == *p)).collect();
     if !missing.is_empty() {
-        let reused = reused_publications(&rec);
-        if let Some(p) = missing.iter().find(|p| reused.contains(p)) {
+        if let Some(p) = missing.iter().find(|p| cfg.reused_publications.contains(p)) {
             return Err(config_err(name, format!("publication {p}, which this source reused as it was, no longer exists: create it again first; nothing was changed")));
         }
         let tables = catalog::list_tables(&client, &cfg.scope).await.map_err(|m| config_err(name, m))?;
         let opts = catalog::PlanOptions {
             server_version_num: catalog::server_version_num(&client).await.map_err(|m| config_err(name, m))?,
-            schema: rec.config.get("schema_publication").and_then(|v| v.as_str()).map(str::to_string),
+            schema: cfg.schema_publication.clone(),
             superuser: catalog::is_superuser(&client).await.map_err(|m| config_err(name, m))?,
         };
         let plan = catalog::plan_setup(name, tables, &opts).map_err(|m| config_err(name, m))?;
@@ -616,7 +596,7 @@ pub async fn plan_reset(cache: &Cache, name: &str, password: Option<String>) -> 
             }
         }
     }
-    statements.push(format!("SELECT pg_create_logical_replication_slot('{}', 'pgoutput')", cfg.slot.replace('\'', "''")));
+    statements.push(format!("SELECT pg_create_logical_replication_slot({}, 'pgoutput')", catalog::quote_literal(&cfg.slot)));
     Ok(ResetPlan {
         name: name.to_string(),
         url: info.redacted_url(),
@@ -645,7 +625,7 @@ pub async fn apply_reset(cache: &mut Cache, plan: &ResetPlan, password: Option<S
     }
     let row = client
         .query_one(
-            &format!("SELECT lsn::text FROM pg_create_logical_replication_slot('{}', 'pgoutput')", plan.slot.replace('\'', "''")),
+            &format!("SELECT lsn::text FROM pg_create_logical_replication_slot({}, 'pgoutput')", catalog::quote_literal(&plan.slot)),
             &[],
         )
         .await

@@ -160,6 +160,11 @@ pub fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
+/// Quotes a string literal for SQL shown to the user and run as it is shown (`'a''b'`).
+pub fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
 /// The slot and publication base name for a source name: `rowtrail_` + lowercase letters,
 /// digits and underscores (slot names allow nothing else), at most 63 bytes with suffixes.
 pub fn object_name(source: &str) -> String {
@@ -454,9 +459,7 @@ pub fn plan_setup(source: &str, tables: Vec<TableInfo>, opts: &PlanOptions) -> R
         ));
         Some(name)
     };
-    statements.push(format!(
-        "SELECT pg_create_logical_replication_slot('{base}', 'pgoutput')"
-    ));
+    statements.push(format!("SELECT pg_create_logical_replication_slot({}, 'pgoutput')", quote_literal(&base)));
     Ok(SetupPlan {
         slot: base.clone(),
         publication: base,

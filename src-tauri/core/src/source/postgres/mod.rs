@@ -44,6 +44,14 @@ pub struct PgSourceConfig {
     /// a table dropped, re-created or taken out of the publication ([`drift`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tables: Vec<drift::KnownTable>,
+    /// Publications that existed before the source and were reused as they were
+    /// (`--reuse-publication`): someone else's, never altered or dropped by Rowtrail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reused_publications: Vec<String>,
+    /// The schema the publication follows (`FOR TABLES IN SCHEMA`), when it does; a reset
+    /// re-creates a missing publication the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_publication: Option<String>,
 }
 
 /// The logical decoding message prefix whose JSON object is a transaction's context:

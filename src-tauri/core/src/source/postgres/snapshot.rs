@@ -56,9 +56,9 @@ pub async fn create_slot_with_snapshot(
     let client = info.connect().await.map_err(fail)?;
     client
         .batch_execute(&format!(
-            "{}; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{}'",
+            "{}; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}",
             session_set_sql(),
-            snapshot_name.replace('\'', "''")
+            super::catalog::quote_literal(&snapshot_name)
         ))
         .await
         .map_err(|e| fail(describe_pg_error(&e)))?;
