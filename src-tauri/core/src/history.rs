@@ -395,7 +395,7 @@ fn chain_events(cache: &Cache, table_id: i64, key: &str) -> Result<Vec<EventRow>
                     _ => {}
                 },
                 Follow::Forward => {
-                    let ends = matches!(e.op, Op::Delete | Op::Truncate);
+                    let ends = gone(&e);
                     let leaves = match &ch {
                         Some((old, new)) if *old == key => {
                             todo.push((new.clone(), e.id, before, Follow::Forward));
@@ -413,7 +413,7 @@ fn chain_events(cache: &Cache, table_id: i64, key: &str) -> Result<Vec<EventRow>
                 }
                 Follow::Back => {
                     // Going back, a delete or truncate belongs to an earlier record.
-                    if matches!(e.op, Op::Delete | Op::Truncate) {
+                    if gone(&e) {
                         break;
                     }
                     let starts = e.op == Op::Insert;

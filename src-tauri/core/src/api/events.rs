@@ -221,9 +221,10 @@ pub(crate) fn resolve(c: &Cache, f: &Filter) -> Result<Resolved, ApiError> {
         r.changed = Some(changed);
     }
     if let Some(q) = &f.search {
-        if q.chars().count() < 3 {
+        if crate::cache::search::is_short(q) {
             return Err(ApiError::bad_request(format!(
-                "filter.search: {q:?} is too short; value search needs at least 3 characters"
+                "filter.search: {q:?} is too short; value search needs at least {} characters",
+                crate::cache::search::MIN_INDEXED_CHARS
             )));
         }
         r.search = Some(crate::cache::search::fts_phrase(q));
