@@ -832,9 +832,8 @@ pub struct ResetSourceRequest {
 }
 
 async fn reset_plan(api: &Api, name: &str, password: Option<String>) -> Result<(sync::ResetPlan, Option<String>), ApiError> {
-    let pw = password
-        .or_else(|| api.password_for(name))
-        .or_else(|| std::env::var("ROWTRAIL_PG_PASSWORD").or_else(|_| std::env::var("PGPASSWORD")).ok());
+    // The session's password, else the environment's (password_for looks at both).
+    let pw = password.or_else(|| api.password_for(name));
     let (n, pw2) = (name.to_string(), pw.clone());
     let plan = api
         .with_cache_async(move |cache| async move { Ok(sync::plan_reset(&cache, &n, pw2).await?) })
